@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every fuzz target built in build-fuzz/ for N seconds from its committed corpus.
+# Fails if a target finds a crash (the input is left in build-fuzz/crashes/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+mkdir -p build-fuzz/crashes
+for bin in build-fuzz/fuzz/*_fuzz; do
+  [ -x "$bin" ] || continue
+  name="$(basename "$bin" _fuzz)"
+  corpus="fuzz/corpus/$name"
+  work="build-fuzz/corpus-$name"
+  mkdir -p "$work"
+  dict=()
+  if [ -f "fuzz/$name.dict" ]; then dict=(-dict="fuzz/$name.dict"); fi
+  if [ -f "fuzz/${name%%_*}.dict" ]; then dict=(-dict="fuzz/${name%%_*}.dict"); fi
+  echo "fuzz: $name for ${seconds}s"
+  "$bin" "$work" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix=build-fuzz/crashes/ -print_final_stats=1 2>&1 | tail -n 12
+done

@@ -1,0 +1,32 @@
+#include "extensions/registry.h"
+
+#include <map>
+
+namespace wasmgate::extensions {
+
+namespace {
+// Function-local so registration from other translation units' static objects is safe.
+std::map<std::string, HttpFilterFactory*, std::less<>>& httpFilters() {
+  static std::map<std::string, HttpFilterFactory*, std::less<>> m;
+  return m;
+}
+} // namespace
+
+void registerHttpFilterFactory(HttpFilterFactory* factory) {
+  for (const auto& n : factory->names())
+    httpFilters()[n] = factory;
+}
+
+HttpFilterFactory* findHttpFilterFactory(std::string_view name) {
+  auto it = httpFilters().find(name);
+  return it == httpFilters().end() ? nullptr : it->second;
+}
+
+std::vector<std::string> registeredHttpFilterNames() {
+  std::vector<std::string> out;
+  for (const auto& [n, f] : httpFilters())
+    out.push_back(n);
+  return out;
+}
+
+} // namespace wasmgate::extensions

@@ -1,0 +1,60 @@
+#pragma once
+
+// Extension factories keyed by Envoy's names. Each extension registers itself from its own
+// config.cc with a static RegisterHttpFilter<T> object; the core never names extensions.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "config/bootstrap.h"
+#include "http/filter.h"
+
+namespace wasmgate::stats {
+class Store;
+}
+namespace wasmgate::upstream {
+class ClusterManager;
+}
+namespace wasmgate::event {
+class Dispatcher;
+}
+
+namespace wasmgate::extensions {
+
+// What a factory may use while building a filter config (main thread, config time).
+struct FactoryContext {
+  stats::Store& stats;
+  upstream::ClusterManager* cluster_manager; // null in --mode validate before clusters exist
+  std::string stat_prefix;                   // the HCM's stat_prefix
+  bool validate_only = false;
+};
+
+class HttpFilterFactory {
+public:
+  virtual ~HttpFilterFactory() = default;
+  // Envoy names this factory answers to (first is canonical).
+  virtual std::vector<std::string> names() const = 0;
+  // Accepted "@type" URLs of typed_config (empty: any / none required).
+  virtual std::vector<std::string> typeUrls() const { return {}; }
+  // Validates `cfg.typed_config` and returns the per-stream factory. Errors name
+  // `cfg.path` + field.
+  virtual Result<http::FilterFactoryCb> createFilterFactory(const config::HttpFilterConfig& cfg,
+                                                            FactoryContext& ctx) = 0;
+  virtual bool isTerminal() const { return false; }
+};
+
+void registerHttpFilterFactory(HttpFilterFactory* factory);
+HttpFilterFactory* findHttpFilterFactory(std::string_view name);
+std::vector<std::string> registeredHttpFilterNames();
+
+template <class T> struct RegisterHttpFilter {
+  RegisterHttpFilter() {
+    static T factory;
+    registerHttpFilterFactory(&factory);
+  }
+};
+
+} // namespace wasmgate::extensions

@@ -1,0 +1,120 @@
+#include "server/config_builder.h"
+
+#include <algorithm>
+
+#include "extensions/registry.h"
+#include "router/route_table.h"
+
+namespace wasmgate::server {
+
+namespace {
+
+std::string listenerStatPrefix(const network::Address& a) {
+  // Envoy names listener stats by address: listener.127.0.0.1_10000.
+  return "listener." + a.ip + "_" + std::to_string(a.port) + ".";
+}
+
+Result<http::HcmConfigConstSharedPtr> buildHcm(const config::HttpConnectionManagerConfig& c,
+                                               const std::string& path, const config::Listener& l,
+                                               stats::Store& store, upstream::ClusterManager* cm,
+                                               bool validate_only) {
+  auto hcm = std::make_shared<http::HcmConfig>();
+  hcm->cfg = c;
+  auto routes = router::RouteTable::create(c.route_config, path + ".route_config");
+  if (!routes.ok())
+    return routes.status();
+  hcm->route_table = *routes;
+  extensions::FactoryContext ctx{store, cm, c.stat_prefix, validate_only};
+  for (size_t i = 0; i < c.http_filters.size(); ++i) {
+    const auto& f = c.http_filters[i];
+    std::string fpath = f.path.empty() ? path + ".http_filters[" + std::to_string(i) + "]" : f.path;
+    if (f.disabled)
+      continue;
+    extensions::HttpFilterFactory* factory = extensions::findHttpFilterFactory(f.name);
+    if (factory == nullptr) {
+      if (f.is_optional)
+        continue;
+      std::string known;
+      for (const auto& n : extensions::registeredHttpFilterNames())
+        known += (known.empty() ? "" : ", ") + n;
+      return Status::error(fpath + ".name: unsupported HTTP filter '" + f.name + "' (this build has: " +
+                           known + ")");
+    }
+    auto types = factory->typeUrls();
+    if (!f.type_url.empty() && !types.empty() &&
+        std::find(types.begin(), types.end(), f.type_url) == types.end())
+      return Status::error(fpath + ".typed_config: type '" + f.type_url + "' does not match filter '" +
+                           f.name + "' (expected " + types[0] + ")");
+    config::HttpFilterConfig fc = f;
+    fc.path = fpath;
+    auto cb = factory->createFilterFactory(fc, ctx);
+    if (!cb.ok())
+      return cb.status();
+    hcm->filter_factories.push_back(std::move(*cb));
+    if (factory->isTerminal() && i + 1 != c.http_filters.size())
+      return Status::error(fpath + ": terminal filter '" + f.name + "' must be the last HTTP filter");
+  }
+  for (size_t i = 0; i < c.access_log.size(); ++i) {
+    auto logger = accesslog::AccessLogger::create(c.access_log[i]);
+    if (!logger.ok())
+      return Status::error(path + ".access_log[" + std::to_string(i) + "]: " + logger.error());
+    hcm->access_logs.push_back(std::move(*logger));
+  }
+  hcm->stats = std::make_unique<http::HcmStats>(store, "http." + c.stat_prefix + ".");
+  hcm->buffer_limit = l.per_connection_buffer_limit_bytes;
+  if (c.max_request_bytes)
+    hcm->max_request_bytes = *c.max_request_bytes;
+  if (c.stream_idle_timeout)
+    hcm->stream_idle_timeout = *c.stream_idle_timeout;
+  if (c.request_timeout)
+    hcm->request_timeout = *c.request_timeout;
+  if (c.request_headers_timeout)
+    hcm->request_headers_timeout = *c.request_headers_timeout;
+  if (c.idle_timeout)
+    hcm->idle_timeout = *c.idle_timeout;
+  return http::HcmConfigConstSharedPtr(std::move(hcm));
+}
+
+} // namespace
+
+Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap, stats::Store& store,
+                                             upstream::ClusterManager* cm, bool validate_only) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->bootstrap = bootstrap;
+  for (size_t li = 0; li < bootstrap.listeners.size(); ++li) {
+    const auto& l = bootstrap.listeners[li];
+    std::string lpath = "static_resources.listeners[" + std::to_string(li) + "]";
+    ListenerRuntime rt;
+    rt.name = l.name;
+    auto addr = network::parseIpAddress(l.address.address, uint16_t(l.address.port));
+    if (!addr.ok())
+      return Status::error(lpath + ".address.socket_address.address: " + addr.error());
+    rt.address = *addr;
+    rt.buffer_limit = l.per_connection_buffer_limit_bytes;
+    if (l.filter_chains.size() > 1)
+      return Status::error(lpath + ".filter_chains: several filter chains need filter_chain_match, "
+                                   "which is not supported yet");
+    if (l.filter_chains.empty() || l.filter_chains[0].filters.empty())
+      return Status::error(lpath + ".filter_chains: a listener needs one filter chain with a filter");
+    const auto& filters = l.filter_chains[0].filters;
+    for (size_t fi = 0; fi < filters.size(); ++fi) {
+      const auto& nf = filters[fi];
+      std::string fpath = lpath + ".filter_chains[0].filters[" + std::to_string(fi) + "]";
+      if (nf.http_connection_manager) {
+        auto hcm = buildHcm(*nf.http_connection_manager, fpath + ".typed_config", l, store, cm, validate_only);
+        if (!hcm.ok())
+          return hcm.status();
+        rt.hcm = *hcm;
+      } else {
+        // TCP proxying and network Wasm filters come with the L4 issue; refuse rather than
+        // start a listener that would drop every connection.
+        return Status::error(fpath + ".name: network filter '" + nf.name + "' is not implemented yet");
+      }
+    }
+    rt.stats = std::make_shared<http::ListenerStats>(store, listenerStatPrefix(rt.address));
+    snap->listeners.push_back(std::move(rt));
+  }
+  return SnapshotConstSharedPtr(std::move(snap));
+}
+
+} // namespace wasmgate::server

@@ -1,0 +1,64 @@
+#pragma once
+
+// The process: loads the configuration, builds the snapshot, starts the cluster manager,
+// admin endpoint and workers, and handles signals (SIGTERM/SIGINT drain, then exit 0).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admin/admin_server.h"
+#include "config/bootstrap.h"
+#include "event/dispatcher.h"
+#include "server/snapshot.h"
+#include "server/worker.h"
+#include "stats/stats.h"
+#include "upstream/cluster_manager.h"
+
+namespace wasmgate::server {
+
+struct Options {
+  std::string config_path;
+  std::string config_yaml;
+  uint32_t concurrency = 1;
+  std::string mode = "serve"; // serve | validate
+  std::chrono::milliseconds drain_time{600 * 1000};
+};
+
+class Server {
+public:
+  explicit Server(Options options);
+  ~Server();
+  // Serves until drained/stopped; returns the process exit code.
+  int run();
+  // --mode validate: 0 if the config is valid, 1 with errors on stderr.
+  int validate();
+  bool validate_mode() const { return options_.mode == "validate"; }
+
+private:
+  Result<config::Bootstrap> loadConfig();
+  void installAdminHandlers();
+  void startDrain();
+  void checkDrained();
+  void shutdown();
+
+  Options options_;
+  event::Dispatcher main_{"main"};
+  stats::Store store_;
+  config::Bootstrap bootstrap_;
+  std::unique_ptr<upstream::ClusterManager> cluster_manager_;
+  SnapshotConstSharedPtr snapshot_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<event::FileEvent> signal_event_;
+  int signal_fd_ = -1;
+  bool draining_ = false;
+  event::TimerPtr drain_check_timer_;
+  event::MonotonicTime drain_deadline_;
+  std::string yaml_text_; // the config as given, for /config_dump
+  std::chrono::system_clock::time_point start_time_ = std::chrono::system_clock::now();
+};
+
+} // namespace wasmgate::server

@@ -1,0 +1,31 @@
+#pragma once
+
+// The running configuration as an immutable snapshot. Workers hold a shared_ptr to the one
+// they were given; a new snapshot can be posted to every worker and connections/streams in
+// flight keep the objects they started with (HcmConfig, route tables, filter factories).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/bootstrap.h"
+#include "http/conn_manager.h"
+#include "network/address.h"
+
+namespace wasmgate::server {
+
+struct ListenerRuntime {
+  std::string name;
+  network::Address address;
+  http::HcmConfigConstSharedPtr hcm;
+  std::shared_ptr<http::ListenerStats> stats;
+  uint32_t buffer_limit = 1024 * 1024;
+};
+
+struct Snapshot {
+  config::Bootstrap bootstrap;
+  std::vector<ListenerRuntime> listeners;
+};
+using SnapshotConstSharedPtr = std::shared_ptr<const Snapshot>;
+
+} // namespace wasmgate::server
