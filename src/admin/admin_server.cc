@@ -141,8 +141,9 @@ AdminServer::~AdminServer() {
     ::close(access_log_fd_);
 }
 
-void AdminServer::addHandler(std::string path, std::string help, AdminHandler handler) {
-  handlers_[std::move(path)] = Entry{std::move(help), std::move(handler)};
+void AdminServer::addHandler(std::string path, std::string help, AdminHandler handler,
+                             bool mutates_state) {
+  handlers_[std::move(path)] = Entry{std::move(help), std::move(handler), mutates_state};
 }
 
 Status AdminServer::listen(const network::Address& address) {
@@ -176,6 +177,12 @@ AdminResponse AdminServer::handle(const AdminRequest& req) {
     r.body = "invalid path. admin commands are:\n";
     for (const auto& [p, e] : handlers_)
       r.body += "  " + p + ": " + e.help + "\n";
+    return r;
+  }
+  if (it->second.mutates_state && req.method != "POST") {
+    AdminResponse r;
+    r.status = 405;
+    r.body = "Method Not Allowed: " + req.path + " requires POST\n";
     return r;
   }
   return it->second.handler(req);

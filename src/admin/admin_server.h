@@ -34,7 +34,8 @@ class AdminServer {
 public:
   AdminServer(event::Dispatcher& main, std::string access_log_path);
   ~AdminServer();
-  void addHandler(std::string path, std::string help, AdminHandler handler);
+  // `mutates_state`: the endpoint changes the server, so (as in Envoy) it only answers POST.
+  void addHandler(std::string path, std::string help, AdminHandler handler, bool mutates_state = false);
   Status listen(const network::Address& address);
   const network::Address& address() const { return address_; }
   // The list of commands (what an unknown path answers).
@@ -54,6 +55,7 @@ private:
   struct Entry {
     std::string help;
     AdminHandler handler;
+    bool mutates_state = false;
   };
   std::map<std::string, Entry> handlers_;
   std::unordered_map<AdminConnection*, std::unique_ptr<AdminConnection>> connections_;

@@ -172,7 +172,6 @@ struct HttpConnectionManagerConfig {
   std::string default_host_for_http_10; // http_protocol_options.default_host_for_http_10
   bool normalize_path = false;
   bool merge_slashes = false;
-  std::optional<uint64_t> max_request_bytes; // body limit; unset = per-connection buffer limit
 };
 
 // ---- listeners --------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ Timer::~Timer() { disableTimer(); }
 
 void Timer::enableTimer(std::chrono::milliseconds delay) {
   disableTimer();
-  deadline_ = std::chrono::steady_clock::now() + delay;
+  // The loop's cached time is at most one iteration old: precise enough for timeouts and
+  // saves a clock read per timer (several per request).
+  deadline_ = dispatcher_.now() + delay;
   dispatcher_.addTimer(this);
 }
 
@@ -204,6 +206,7 @@ void Dispatcher::runActivations() {
 
 void Dispatcher::run() {
   thread_id_ = std::this_thread::get_id();
+  now_ = std::chrono::steady_clock::now();
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   while (!exit_flag_.load(std::memory_order_relaxed)) {

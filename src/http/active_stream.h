@@ -204,7 +204,6 @@ private:
   bool expect_continue_ = false;
   bool read_disabled_by_filter_ = false;
   bool read_disabled_by_encode_ = false;
-  uint64_t request_body_bytes_ = 0;
   event::TimerPtr idle_timer_;
   event::TimerPtr request_timer_;
 };

@@ -352,10 +352,23 @@ std::string makeUuid() {
   uint64_t a = rng(), b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 10
-  char buf[37];
-  snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", uint32_t(a >> 32), uint32_t((a >> 16) & 0xffff),
-           uint32_t(a & 0xffff), uint32_t(b >> 48), (unsigned long long)(b & 0xffffffffffffULL));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t pos = 0;
+  auto put = [&](uint64_t v, int nibbles) {
+    for (int i = nibbles - 1; i >= 0; --i)
+      out[pos++] = kHex[(v >> (i * 4)) & 0xf];
+  };
+  put(a >> 32, 8);
+  ++pos;
+  put(a >> 16, 4);
+  ++pos;
+  put(a, 4);
+  ++pos;
+  put(b >> 48, 4);
+  ++pos;
+  put(b, 12);
+  return out;
 }
 } // namespace
 
@@ -393,37 +406,18 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
     }
   }
   mutateRequestHeaders();
-  const auto& cfg = *cm_.config_;
-  if (cfg.max_request_bytes > 0) {
-    if (const std::string* cl = request_headers_.get("content-length")) {
-      uint64_t n = 0;
-      for (char c : *cl)
-        n = n * 10 + uint64_t(c - '0');
-      if (n > cfg.max_request_bytes) {
-        cfg.stats->downstream_rq_too_large.inc();
-        sendLocalReply(413, "Payload Too Large", nullptr, "request_payload_too_large");
-        return;
-      }
-    }
-  }
   if (end_stream && request_timer_)
     request_timer_->disableTimer();
   decode_iter_.onHeaders(end_stream);
 }
 
 void ActiveStream::decodeData(Buffer& data, bool end_stream) {
-  request_body_bytes_ += data.size();
+  info_.bytes_received += data.size();
   resetIdleTimer();
   if (end_stream) {
     request_complete_ = true;
     if (request_timer_)
       request_timer_->disableTimer();
-  }
-  const auto& cfg = *cm_.config_;
-  if (cfg.max_request_bytes > 0 && request_body_bytes_ > cfg.max_request_bytes && !decode_done_) {
-    cfg.stats->downstream_rq_too_large.inc();
-    sendLocalReply(413, "Payload Too Large", nullptr, "request_payload_too_large");
-    return;
   }
   if (decode_done_) {
     data.clear();

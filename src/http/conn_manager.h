@@ -73,7 +73,6 @@ struct HcmConfig {
   std::vector<std::shared_ptr<accesslog::AccessLogger>> access_logs;
   std::unique_ptr<HcmStats> stats;
   uint32_t buffer_limit = 1024 * 1024;
-  uint64_t max_request_bytes = 0; // 0: no whole-body limit beyond buffering limits
   std::chrono::milliseconds stream_idle_timeout{300000};
   std::chrono::milliseconds request_timeout{0};
   std::chrono::milliseconds request_headers_timeout{0};

@@ -169,7 +169,14 @@ Status compileMutations(const std::vector<std::pair<std::string, std::string>>& 
     // The actions vector parallels to_add; configs built in code may leave it empty.
     const config::HeaderAppendAction action =
         i < actions.size() ? actions[i] : config::HeaderAppendAction::AppendIfExistsOrAdd;
-    out.add.push_back({std::move(name), to_add[i].second, action});
+    std::shared_ptr<const accesslog::Formatter> formatter;
+    if (to_add[i].second.find('%') != std::string::npos) {
+      auto f = accesslog::Formatter::parse(to_add[i].second);
+      if (!f.ok())
+        return Status::error(joinPath(path, indexed(add_field, i) + ".header.value") + ": " + f.error());
+      formatter = std::make_shared<const accesslog::Formatter>(std::move(*f));
+    }
+    out.add.push_back({std::move(name), to_add[i].second, action, std::move(formatter)});
   }
   return okStatus();
 }
@@ -185,27 +192,34 @@ bool isDefaultPort(std::string_view scheme, uint32_t port) {
 
 namespace detail {
 
-void HeaderMutations::apply(http::HeaderMap& headers) const {
+void HeaderMutations::apply(http::HeaderMap& headers, const http::StreamInfo* info) const {
   for (const auto& name : remove)
     headers.remove(name);
+  std::string rendered;
   for (const auto& a : add) {
+    std::string_view value = a.value;
+    if (a.formatter && info) {
+      rendered.clear();
+      a.formatter->format(*info, rendered);
+      value = rendered;
+    }
     // Envoy skips empty values unless add_if_empty is set, which we do not support.
-    if (a.value.empty())
+    if (value.empty())
       continue;
     switch (a.action) {
     case config::HeaderAppendAction::AppendIfExistsOrAdd:
-      headers.addCopy(a.name, a.value);
+      headers.addCopy(a.name, value);
       break;
     case config::HeaderAppendAction::AddIfAbsent:
       if (!headers.has(a.name))
-        headers.addCopy(a.name, a.value);
+        headers.addCopy(a.name, value);
       break;
     case config::HeaderAppendAction::OverwriteIfExistsOrAdd:
-      headers.set(a.name, a.value);
+      headers.set(a.name, value);
       break;
     case config::HeaderAppendAction::OverwriteIfExists:
       if (headers.has(a.name))
-        headers.set(a.name, a.value);
+        headers.set(a.name, value);
       break;
     }
   }
@@ -410,12 +424,12 @@ std::optional<std::string> RouteEntry::replaceMatchedPrefix(std::string_view pat
   return out;
 }
 
-void RouteEntry::finalizeRequestHeaders(http::HeaderMap& headers) const {
+void RouteEntry::finalizeRequestHeaders(http::HeaderMap& headers, const http::StreamInfo* info) const {
   // Least specific first so a route's own mutations win (Envoy with
   // most_specific_header_mutations_wins). Envoy also mutates before rewriting.
-  vhost_->table_->request_mutations_.apply(headers);
-  vhost_->request_mutations_.apply(headers);
-  request_mutations_.apply(headers);
+  vhost_->table_->request_mutations_.apply(headers, info);
+  vhost_->request_mutations_.apply(headers, info);
+  request_mutations_.apply(headers, info);
 
   if (config_.action != config::Route::ActionKind::Route)
     return;
@@ -444,10 +458,10 @@ void RouteEntry::finalizeRequestHeaders(http::HeaderMap& headers) const {
   headers.set(":path", *rewritten);
 }
 
-void RouteEntry::finalizeResponseHeaders(http::HeaderMap& headers) const {
-  vhost_->table_->response_mutations_.apply(headers);
-  vhost_->response_mutations_.apply(headers);
-  response_mutations_.apply(headers);
+void RouteEntry::finalizeResponseHeaders(http::HeaderMap& headers, const http::StreamInfo* info) const {
+  vhost_->table_->response_mutations_.apply(headers, info);
+  vhost_->response_mutations_.apply(headers, info);
+  response_mutations_.apply(headers, info);
 }
 
 std::string RouteEntry::redirectUrl(const http::HeaderMap& request_headers) const {

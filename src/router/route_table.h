@@ -16,7 +16,9 @@
 
 #include "common/status.h"
 #include "config/bootstrap.h"
+#include "accesslog/formatter.h"
 #include "http/header_map.h"
+#include "http/stream_info.h"
 
 namespace re2 {
 class RE2;
@@ -36,12 +38,15 @@ struct HeaderMutations {
     std::string name; // lower-cased
     std::string value;
     config::HeaderAppendAction action = config::HeaderAppendAction::AppendIfExistsOrAdd;
+    // Values with %OPERATOR% variables (Envoy's header formatter) are rendered per request.
+    std::shared_ptr<const accesslog::Formatter> formatter;
   };
   std::vector<std::string> remove; // lower-cased
   std::vector<Addition> add;
 
-  // Removals first, then additions (Envoy's order within one level).
-  void apply(http::HeaderMap& headers) const;
+  // Removals first, then additions (Envoy's order within one level). `info` (may be null)
+  // supplies the values of %OPERATOR% variables.
+  void apply(http::HeaderMap& headers, const http::StreamInfo* info) const;
 };
 
 struct CompiledHeaderMatcher {
@@ -98,9 +103,9 @@ public:
   // specific level wins; each level removes before it adds, honouring its append actions;
   // values are literal, %VARIABLES% are not expanded), then for Route actions host_rewrite_literal and the path rewrite
   // (prefix_rewrite or regex_rewrite), saving the original :path in x-envoy-original-path.
-  void finalizeRequestHeaders(http::HeaderMap& headers) const;
+  void finalizeRequestHeaders(http::HeaderMap& headers, const http::StreamInfo* info = nullptr) const;
   // Applies response header mutations of all three levels, least specific first.
-  void finalizeResponseHeaders(http::HeaderMap& headers) const;
+  void finalizeResponseHeaders(http::HeaderMap& headers, const http::StreamInfo* info = nullptr) const;
 
   // The Location for a redirect route, built from the request; empty for other actions.
   // The status code is config().redirect.response_code.

@@ -13,6 +13,15 @@ constexpr size_t kRetryBufferLimit = 1024 * 1024;
 constexpr std::string_view kResetPrefix =
     "upstream connect error or disconnect/reset before headers. reset reason: ";
 
+// Jitter only needs to be cheap and differ between requests.
+uint64_t fastRandom() {
+  thread_local uint64_t state = 0x9E3779B97F4A7C15ull ^ uint64_t(reinterpret_cast<uintptr_t>(&state));
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+
 uint32_t parseRetryOn(const std::vector<std::string>& tokens) {
   uint32_t bits = 0;
   for (const auto& t : tokens) {
@@ -44,8 +53,9 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
   switch (rc.action) {
   case config::Route::ActionKind::DirectResponse: {
     const RouteEntry* r = route_;
+    const http::StreamInfo* si = &info;
     callbacks_->sendLocalReply(rc.direct_response.status, rc.direct_response.body,
-                               [r](http::HeaderMap& h) { r->finalizeResponseHeaders(h); },
+                               [r, si](http::HeaderMap& h) { r->finalizeResponseHeaders(h, si); },
                                "direct_response");
     return http::FilterHeadersStatus::StopIteration;
   }
@@ -81,7 +91,7 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
     retries_left_ = rc.route.retry_policy->num_retries;
     retry_on_ = parseRetryOn(rc.route.retry_policy->retry_on);
   }
-  route_->finalizeRequestHeaders(headers);
+  route_->finalizeRequestHeaders(headers, &callbacks_->streamInfo());
   callbacks_->addDownstreamWatermarkCallbacks(*this);
   watermark_registered_ = true;
   startAttempt();
@@ -181,7 +191,6 @@ void RouterFilter::sendRequestBody() {
 http::FilterDataStatus RouterFilter::decodeData(Buffer& data, bool end_stream) {
   if (end_stream)
     downstream_end_ = true;
-  callbacks_->streamInfo().bytes_received += data.size();
   pending_body_.move(data);
   if (encoder_ != nullptr)
     sendRequestBody();
@@ -254,7 +263,7 @@ void RouterFilter::scheduleRetry() {
     });
   // Envoy's default back-off: base 25ms, jittered.
   uint32_t base = 25u << std::min<uint32_t>(attempts_ - 1, 4);
-  retry_timer_->enableTimer(std::chrono::milliseconds(rng_() % base));
+  retry_timer_->enableTimer(std::chrono::milliseconds(fastRandom() % base));
 }
 
 bool RouterFilter::shouldRetryStatus(uint32_t status) const {
@@ -330,7 +339,7 @@ void RouterFilter::onUpstreamHeaders(http::HeaderMap&& headers, bool end_stream)
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof(buf), service_ms);
   headers.set("x-envoy-upstream-service-time", std::string_view(buf, size_t(r.ptr - buf)));
-  route_->finalizeResponseHeaders(headers);
+  route_->finalizeResponseHeaders(headers, &callbacks_->streamInfo());
   if (end_stream)
     onResponseDone();
   callbacks_->encodeHeaders(std::move(headers), end_stream, "via_upstream");

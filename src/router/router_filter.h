@@ -6,7 +6,6 @@
 
 #include <memory>
 #include <optional>
-#include <random>
 
 #include "http/filter.h"
 #include "router/route_table.h"
@@ -109,7 +108,6 @@ private:
   event::TimerPtr per_try_timer_;
   event::TimerPtr retry_timer_;
   event::MonotonicTime attempt_start_;
-  std::mt19937 rng_{std::random_device{}()};
 };
 
 } // namespace wasmgate::router

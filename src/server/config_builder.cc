@@ -62,8 +62,6 @@ Result<http::HcmConfigConstSharedPtr> buildHcm(const config::HttpConnectionManag
   }
   hcm->stats = std::make_unique<http::HcmStats>(store, "http." + c.stat_prefix + ".");
   hcm->buffer_limit = l.per_connection_buffer_limit_bytes;
-  if (c.max_request_bytes)
-    hcm->max_request_bytes = *c.max_request_bytes;
   if (c.stream_idle_timeout)
     hcm->stream_idle_timeout = *c.stream_idle_timeout;
   if (c.request_timeout)

@@ -379,7 +379,7 @@ void Server::installAdminHandlers() {
     }
     r.body = std::string("active loggers:\n  wasmgate: ") + log::levelName(log::level()) + "\n";
     return r;
-  });
+  }, /*mutates_state=*/true);
   admin_->addHandler("/server_info", "print server version/status information", [this](const AdminRequest&) {
     AdminResponse r;
     r.content_type = "application/json";
@@ -397,7 +397,7 @@ void Server::installAdminHandlers() {
     // Let the response go out before the loop stops.
     main_.post([this] { main_.exit(); });
     return r;
-  });
+  }, /*mutates_state=*/true);
   admin_->addHandler("/help", "print out list of admin commands", [this](const AdminRequest& req) {
     // An unknown path answers with the list of commands; reuse it.
     AdminRequest unknown = req;

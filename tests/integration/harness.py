@@ -127,14 +127,28 @@ def stop_process(p: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float 
 # Small utilities
 # ---------------------------------------------------------------------------------------------
 
+_handed_out_ports: set = set()
+_port_lock = threading.Lock()
+
+
 def free_port() -> int:
-    """A currently free TCP port on 127.0.0.1 (bind to port 0, read it back, close)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((LOCALHOST, 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A currently free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
+
+    The kernel may hand the same just-closed port to two consecutive bind(0) calls, so ports are
+    never returned twice by one process (a test asking for a listener and an admin port must get
+    two different ones)."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((LOCALHOST, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        with _port_lock:
+            if port not in _handed_out_ports:
+                _handed_out_ports.add(port)
+                return port
+    raise RuntimeError("could not find a fresh free port")
 
 
 def closed_port() -> int:

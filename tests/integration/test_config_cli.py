@@ -4,14 +4,14 @@ filter names, --concurrency and access logs."""
 
 import json
 import os
-import re
+import shutil
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
-from harness import (HCM_TYPE, ROUTER_TYPE, Proxy, WasmgateTestCase, bootstrap, cluster, fill,
+from harness import (WasmgateTestCase, bootstrap, cluster, fill,
                      free_port, http_connection_manager, http_request, listener, port_accepting,
                      route_to, to_yaml, virtual_host, wait_until, wasmgate_bin)
 
@@ -83,7 +83,6 @@ class ValidateModeTest(WasmgateTestCase):
 
     def tearDown(self):
         super().tearDown()
-        import shutil
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def write(self, text, name="envoy.yaml"):
@@ -314,8 +313,9 @@ class ServingConfigTest(WasmgateTestCase):
         """Envoy: a file access log with text_format_source.inline_string writes one line per
         request with the command operators substituted (%UPSTREAM_HOST% is "-" for a direct
         response); lines are flushed within ~1 s (or at exit)."""
-        log_path = os.path.join(tempfile.mkdtemp(prefix="wg-alog-"), "access.log")
-        self.addCleanup(lambda: os.path.exists(log_path) and os.unlink(log_path))
+        log_dir = tempfile.mkdtemp(prefix="wg-alog-")
+        self.addCleanup(shutil.rmtree, log_dir, True)
+        log_path = os.path.join(log_dir, "access.log")
         cfg = fill(r"""
         admin:
           address: { socket_address: { address: 127.0.0.1, port_value: $admin_port } }

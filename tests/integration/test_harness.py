@@ -2,13 +2,10 @@
 the raw HTTP client, the YAML builder and the Proxy process wrapper (against a stand-in
 process). If these fail, the rig is broken, not the proxy."""
 
-import json
 import os
-import signal
-import socket
+import shutil
 import sys
 import tempfile
-import textwrap
 import time
 import unittest
 
@@ -136,6 +133,7 @@ class BuilderTest(unittest.TestCase):
             harness.fill(test_faults.CONFIG, **ports),
             harness.fill(test_faults.HC_CONFIG, **ports),
             harness.fill(test_http_errors.CONFIG, **ports),
+            harness.fill(test_http_errors.BUFFER_FILTER_CONFIG, **ports),
             harness.fill(test_admin.CONFIG, **ports),
             test_config_cli.good_config(1, 2, 3),
         ]
@@ -170,6 +168,7 @@ while True:
 class ProxyWrapperTest(unittest.TestCase):
     def test_start_stats_stop(self):
         tmp = tempfile.mkdtemp(prefix="wg-fake-")
+        self.addCleanup(shutil.rmtree, tmp, True)
         script = os.path.join(tmp, "fake.py")
         with open(script, "w") as f:
             f.write(FAKE_PROXY)
@@ -190,6 +189,7 @@ class ProxyWrapperTest(unittest.TestCase):
 
     def test_start_failure_reports_output(self):
         tmp = tempfile.mkdtemp(prefix="wg-fake-")
+        self.addCleanup(shutil.rmtree, tmp, True)
         shim = os.path.join(tmp, "shim")
         with open(shim, "w") as f:
             f.write("#!/bin/sh\necho 'static_resources.clusters[0].x: boom' >&2\nexit 1\n")

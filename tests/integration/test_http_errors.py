@@ -6,7 +6,6 @@ and closes the connection; nothing ambiguous is forwarded upstream (request smug
 each error the proxy keeps serving new connections.
 """
 
-import socket
 import unittest
 
 from harness import (Conn, ConnectionClosed, WasmgateTestCase, build_request, envoy_yaml, fill,
@@ -219,19 +218,59 @@ class FramingTest(ErrorTestBase):
 # Body size limit
 # ---------------------------------------------------------------------------------------------
 
-class RequestBodyLimitTest(ErrorTestBase):
-    """wasmgate's knob: `max_request_bytes` in the HttpConnectionManager typed_config (Envoy
-    itself configures the same limit with the buffer filter's max_request_bytes). A body over the
-    limit is answered with 413 "Payload Too Large" (Envoy's local reply for buffer overflow)."""
+BUFFER_FILTER_CONFIG = r"""
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: $admin_port }
+static_resources:
+  listeners:
+  - name: main
+    address:
+      socket_address: { address: 127.0.0.1, port_value: $port }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: backend }
+          http_filters:
+          - name: envoy.filters.http.buffer
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer
+              max_request_bytes: 1024
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: backend
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: backend
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: $fault_port } } }
+"""
 
-    def config(self):
-        return envoy_yaml(self.port, free_port(), [self.up.port], hcm_extra={"max_request_bytes": 1024})
+
+class BodyLimitTests:
+    """Shared checks for a 1024-byte request body limit. A body over the limit is answered with
+    413 "Payload Too Large" (Envoy's local reply when the buffer limit is exceeded) and never
+    reaches the upstream complete."""
 
     def test_content_length_over_limit(self):
         """Envoy: a declared Content-Length over the limit -> 413, not forwarded."""
         body = b"x" * 4096
-        r = self.send_bad(build_request("POST", "/echo", body=body), 413, check_closed=False)
-        self.assertEqual(r.status, 413)
+        r = self.send_bad(build_request("POST", "/echo", body=body), 413, check_closed=False,
+                          upstream_untouched=False)
+        self.assertEqual([q.path for q in self.up.requests if q.route == "/echo"], [])
 
     def test_chunked_over_limit(self):
         """Envoy: a chunked body growing past the limit -> 413."""
@@ -244,6 +283,23 @@ class RequestBodyLimitTest(ErrorTestBase):
         r = http_request(self.port, "POST", "/echo", body=b"z" * 512)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["body_length"], 512)
+        d = http_request(self.port, "POST", "/echo", body=[b"a" * 500, b"b" * 500], chunked=True).json()
+        self.assertEqual(d["body"], "a" * 500 + "b" * 500)
+
+
+class BufferFilterBodyLimitTest(BodyLimitTests, ErrorTestBase):
+    """Envoy's way: the envoy.filters.http.buffer filter with max_request_bytes."""
+
+    def config(self):
+        return fill(BUFFER_FILTER_CONFIG, admin_port=free_port(), port=self.port, fault_port=self.up.port)
+
+
+class HcmKnobBodyLimitTest(BodyLimitTests, ErrorTestBase):
+    """wasmgate's own knob (not in Envoy): `max_request_bytes` directly in the
+    HttpConnectionManager typed_config, limiting bodies without buffering them."""
+
+    def config(self):
+        return envoy_yaml(self.port, free_port(), [self.up.port], hcm_extra={"max_request_bytes": 1024})
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ The config below is an ordinary Envoy v3 bootstrap with two listeners:
 Both route /static/, /echo-headers and exactly "/" to nginx, everything else to the fault upstream.
 """
 
-import re
-import socket
 import time
 import unittest
 
