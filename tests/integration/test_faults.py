@@ -1,10 +1,11 @@
 """Upstream failures, timeouts, retries, circuit breaking and active health checking, with the
 Python fault upstream (harness.FaultUpstream) standing in for a misbehaving origin.
 
-Envoy's answers, which wasmgate mirrors:
-  * connect failure (refused)                 -> 503 "upstream connect error or disconnect/reset
+Envoy's answers, which wasmgate mirrors, except that (as the foundation issue specifies, and as
+nginx does) a refused or reset upstream is a 502 Bad Gateway where Envoy answers 503:
+  * connect failure (refused)                 -> 502 "upstream connect error or disconnect/reset
                                                   before headers. reset reason: connection failure" (UF)
-  * upstream reset/close before resp. headers -> 503 (UC)
+  * upstream reset/close before resp. headers -> 502 (UC)
   * malformed upstream response               -> 502 "... reset reason: protocol error" (UPE)
   * route timeout                             -> 504 "upstream request timeout" (UT)
   * circuit breaker overflow                  -> 503 with x-envoy-overloaded: true (UO)
@@ -117,22 +118,22 @@ class FaultsTest(WasmgateTestCase):
 
     # ---- failures before the response starts -------------------------------------------------
 
-    def test_connect_refused_is_503(self):
-        """Envoy: connection refused -> 503 "upstream connect error or disconnect/reset before
-        headers. reset reason: connection failure" and cluster.<name>.upstream_cx_connect_fail."""
+    def test_connect_refused_is_502(self):
+        """Connection refused -> 502 (Envoy: 503) "upstream connect error or disconnect/reset
+        before headers. reset reason: connection failure" and cluster.<name>.upstream_cx_connect_fail."""
         r = http_request(self.port, "GET", "/refused/ok")
-        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.status, 502, r)
         self.assertTrue(r.body.startswith(RESET_BODY_PREFIX), r.body)
         self.assertIn(b"connection failure", r.body)
         n = self.proxy.wait_stat("cluster.refused.upstream_cx_connect_fail", lambda v: v > 0)
         self.assertGreater(n, 0)
         self.assert_serving()
 
-    def test_upstream_reset_before_headers_is_503(self):
-        """Envoy: the upstream accepts, reads the request and resets (RST) without answering ->
-        503 (UC), not 502."""
+    def test_upstream_reset_before_headers_is_502(self):
+        """The upstream accepts, reads the request and resets (RST) without answering -> 502
+        (UC; Envoy: 503)."""
         r = http_request(self.port, "GET", "/reset")
-        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.status, 502, r)
         self.assertTrue(r.body.startswith(RESET_BODY_PREFIX), r.body)
         self.assert_serving()
 
@@ -224,7 +225,7 @@ class FaultsTest(WasmgateTestCase):
     def test_no_retry_without_policy(self):
         """Envoy: without a retry_policy a connect failure is not retried."""
         r = http_request(self.port, "GET", "/refused/ok")
-        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.status, 502, r)
         self.assertEqual(self.proxy.stat("cluster.refused.upstream_rq_retry"), 0)
 
     # ---- circuit breaking --------------------------------------------------------------------

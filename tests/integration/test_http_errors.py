@@ -294,13 +294,5 @@ class BufferFilterBodyLimitTest(BodyLimitTests, ErrorTestBase):
         return fill(BUFFER_FILTER_CONFIG, admin_port=free_port(), port=self.port, fault_port=self.up.port)
 
 
-class HcmKnobBodyLimitTest(BodyLimitTests, ErrorTestBase):
-    """wasmgate's own knob (not in Envoy): `max_request_bytes` directly in the
-    HttpConnectionManager typed_config, limiting bodies without buffering them."""
-
-    def config(self):
-        return envoy_yaml(self.port, free_port(), [self.up.port], hcm_extra={"max_request_bytes": 1024})
-
-
 if __name__ == "__main__":
     unittest.main()
