@@ -4,6 +4,7 @@
 // stream info, timers and access logging. Owned by the ConnectionManager.
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "http/conn_manager.h"
@@ -204,8 +205,10 @@ private:
   bool expect_continue_ = false;
   bool read_disabled_by_filter_ = false;
   bool read_disabled_by_encode_ = false;
-  event::TimerPtr idle_timer_;
-  event::TimerPtr request_timer_;
+  // Embedded (not heap-allocated) timers: one fewer allocation each per request.
+  std::optional<event::Timer> idle_timer_;
+  std::optional<event::Timer> request_timer_;
+  event::MonotonicTime last_activity_;
 };
 
 } // namespace wasmgate::http

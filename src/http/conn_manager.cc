@@ -299,11 +299,12 @@ ActiveStream::ActiveStream(ConnectionManager& cm, ResponseEncoder& encoder, cons
   encode_iter_.setHeaders(&response_headers_);
   const auto& cfg = *cm.config_;
   if (cfg.stream_idle_timeout.count() > 0) {
-    idle_timer_ = cm.worker_.dispatcher().createTimer([this] { onIdleTimeout(); });
+    idle_timer_.emplace(cm.worker_.dispatcher(), [this] { onIdleTimeout(); });
     idle_timer_->enableTimer(cfg.stream_idle_timeout);
+    last_activity_ = cm.worker_.dispatcher().now();
   }
   if (cfg.request_timeout.count() > 0) {
-    request_timer_ = cm.worker_.dispatcher().createTimer([this] { onRequestTimeout(); });
+    request_timer_.emplace(cm.worker_.dispatcher(), [this] { onRequestTimeout(); });
     request_timer_->enableTimer(cfg.request_timeout);
   }
 }
@@ -388,8 +389,6 @@ void ActiveStream::mutateRequestHeaders() {
   }
   if (cfg.generate_request_id && !request_headers_.has("x-request-id"))
     request_headers_.add("x-request-id", makeUuid());
-  if (const std::string* rid = request_headers_.get("x-request-id"))
-    info_.request_id = *rid;
 }
 
 void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
@@ -634,11 +633,18 @@ void ActiveStream::onEncodeBufferWatermark(bool above) {
 }
 
 void ActiveStream::resetIdleTimer() {
-  if (idle_timer_)
-    idle_timer_->enableTimer(cm_.config_->stream_idle_timeout);
+  // O(1): only note the activity; the timer re-arms itself for the remainder when it fires.
+  last_activity_ = cm_.worker_.dispatcher().now();
 }
 
 void ActiveStream::onIdleTimeout() {
+  auto idle_for = cm_.worker_.dispatcher().now() - last_activity_;
+  auto limit = cm_.config_->stream_idle_timeout;
+  if (idle_for < limit) {
+    idle_timer_->enableTimer(std::chrono::duration_cast<std::chrono::milliseconds>(limit - idle_for) +
+                             std::chrono::milliseconds(1));
+    return;
+  }
   cm_.config_->stats->downstream_rq_idle_timeout.inc();
   info_.setFlag(StreamIdleTimeout);
   if (!codec_headers_sent_)

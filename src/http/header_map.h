@@ -102,6 +102,7 @@ public:
       }
     }
   }
+  void reserve(size_t n) { entries_.reserve(n); }
   void clear() {
     entries_.clear();
     byte_size_ = 0;

@@ -63,7 +63,6 @@ struct StreamInfo {
   std::string upstream_local_address;
   std::string upstream_transport_failure_reason;
   std::string route_name;
-  std::string request_id;                // x-request-id as forwarded
   uint32_t upstream_service_time_ms = 0; // x-envoy-upstream-service-time when known
   uint64_t connection_id = 0;
   uint32_t attempt_count = 0;

@@ -104,12 +104,12 @@ void RouterFilter::startTimersIfRequestComplete() {
     return;
   const auto& rc = route_->config().route;
   if (!global_timer_ && rc.timeout.count() > 0) {
-    global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
+    global_timer_.emplace(callbacks_->dispatcher(), [this] { onGlobalTimeout(); });
     global_timer_->enableTimer(rc.timeout);
   }
   if (rc.retry_policy && rc.retry_policy->per_try_timeout && !response_started_) {
     if (!per_try_timer_)
-      per_try_timer_ = callbacks_->dispatcher().createTimer([this] { onPerTryTimeout(); });
+      per_try_timer_.emplace(callbacks_->dispatcher(), [this] { onPerTryTimeout(); });
     if (!per_try_timer_->enabled())
       per_try_timer_->enableTimer(*rc.retry_policy->per_try_timeout);
   }
@@ -257,7 +257,7 @@ void RouterFilter::scheduleRetry() {
   if (per_try_timer_)
     per_try_timer_->disableTimer();
   if (!retry_timer_)
-    retry_timer_ = callbacks_->dispatcher().createTimer([this] {
+    retry_timer_.emplace(callbacks_->dispatcher(), [this] {
       cluster_->info().retries.dec();
       startAttempt();
     });

@@ -104,9 +104,9 @@ private:
   uint32_t retries_left_ = 0;
   uint32_t retry_on_ = 0;
   uint32_t attempts_ = 0;
-  event::TimerPtr global_timer_;
-  event::TimerPtr per_try_timer_;
-  event::TimerPtr retry_timer_;
+  std::optional<event::Timer> global_timer_;
+  std::optional<event::Timer> per_try_timer_;
+  std::optional<event::Timer> retry_timer_;
   event::MonotonicTime attempt_start_;
 };
 

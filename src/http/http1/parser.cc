@@ -856,8 +856,10 @@ bool Parser::finishHeaders(std::string_view block) {
     }
   }
 
-  // Build the map: pseudo-headers first, then fields in arrival order.
+  // Build the map: pseudo-headers first, then fields in arrival order. The slack leaves room
+  // for the headers the proxy adds (x-forwarded-*, x-request-id, ...) without regrowing.
   HeaderMap map;
+  map.reserve(fields_.size() + 8);
   if (request) {
     map.add(":method", std::string(sl.method));
     if (!sl.scheme.empty())

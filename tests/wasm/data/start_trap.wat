@@ -1,0 +1,5 @@
+;; A start function that traps: instantiation must fail with the backtrace.
+(module
+  (func $boot unreachable)
+  (start $boot)
+)

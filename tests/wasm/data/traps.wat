@@ -1,0 +1,15 @@
+;; Traps of every kind, called through a chain so the backtrace has several named frames.
+(module
+  (import "env" "host_trap" (func $host_trap (param i32) (result i32)))
+  (memory (export "memory") 1 1)
+  (func $inner_unreachable unreachable)
+  (func $middle call $inner_unreachable)
+  (func $outer (export "unreachable") call $middle)
+  (func $load_oob (export "oob") (result i32) i32.const 65535 i32.load)
+  (func $div_zero (export "div0") (param i32) (result i32) i32.const 1 local.get 0 i32.div_s)
+  (func $recurse (export "recurse") (param i32) (result i32)
+    local.get 0 i32.const 1 i32.add call $recurse)
+  (func $calls_host_trap (export "host_trap") (param i32) (result i32)
+    local.get 0 call $host_trap)
+  (func $fine (export "fine") (result i32) i32.const 7)
+)
