@@ -75,7 +75,6 @@ struct RouteAction {
   std::optional<RegexRewrite> regex_rewrite;
   std::optional<std::string> host_rewrite_literal;
   Duration timeout{15000}; // Envoy default 15s; 0 disables
-  std::optional<Duration> idle_timeout;
   std::optional<RetryPolicy> retry_policy;
 };
 
@@ -251,7 +250,6 @@ struct Cluster {
 struct Admin {
   std::optional<SocketAddress> address;
   std::string access_log_path;
-  std::vector<AccessLogConfig> access_log;
 };
 
 struct BootstrapExtension {

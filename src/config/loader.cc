@@ -88,6 +88,8 @@ Status parseLogFormat(ObjectReader& r, AccessLogConfig& out) {
   if (r.has("json_format"))
     WG_RETURN_IF_ERROR(parseJsonFormat(r.take("json_format"), r.pathOf("json_format"), out.json_format));
   WG_RETURN_IF_ERROR(r.getBool("omit_empty_values", out.omit_empty_values));
+  if (out.omit_empty_values)
+    return fieldError(r.pathOf("omit_empty_values"), "unsupported value true (not implemented yet)");
   // content_type only affects local reply bodies, which wasmgate formats itself.
   r.ignore("content_type");
   WG_RETURN_IF_ERROR(r.unsupported("formatters", "formatter extensions are not implemented"));
@@ -320,12 +322,7 @@ Status parseAdmin(ObjectReader& r, Admin& out) {
     out.address = address;
   }
   WG_RETURN_IF_ERROR(r.getString("access_log_path", out.access_log_path));
-  WG_RETURN_IF_ERROR(r.getList("access_log", [&](const YAML::Node& e, const std::string& path, size_t) {
-    AccessLogConfig log;
-    WG_RETURN_IF_ERROR(parseAccessLog(e, path, log));
-    out.access_log.push_back(std::move(log));
-    return okStatus();
-  }));
+  WG_RETURN_IF_ERROR(r.unsupported("access_log", "admin access logs go to access_log_path"));
   // There is no CPU profiler endpoint, so its output path has nothing to configure.
   r.ignore("profile_path");
   return r.unsupported("socket_options", "socket options are not implemented");

@@ -126,6 +126,10 @@ Status parseHcmBody(ObjectReader& r, LoadContext& ctx, HttpConnectionManagerConf
   WG_RETURN_IF_ERROR(r.getBool("use_remote_address", out.use_remote_address));
   WG_RETURN_IF_ERROR(r.getBool("generate_request_id", out.generate_request_id));
   WG_RETURN_IF_ERROR(r.getUint32("xff_num_trusted_hops", out.xff_num_trusted_hops));
+  if (out.xff_num_trusted_hops != 0)
+    return fieldError(r.pathOf("xff_num_trusted_hops"),
+                      "unsupported value " + std::to_string(out.xff_num_trusted_hops) +
+                          " (trusting x-forwarded-for hops is not implemented yet)");
   WG_RETURN_IF_ERROR(r.getString("server_name", out.server_name));
   WG_RETURN_IF_ERROR(r.getBool("skip_xff_append", out.skip_xff_append));
   WG_RETURN_IF_ERROR(r.getUint32("max_request_headers_kb", out.max_request_headers_kb, 1, 8192));

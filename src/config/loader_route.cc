@@ -221,7 +221,8 @@ Status parseRouteAction(ObjectReader& r, LoadContext& ctx, RouteAction& out) {
   WG_RETURN_IF_ERROR(r.unsupported("host_rewrite_header", "use host_rewrite_literal"));
   WG_RETURN_IF_ERROR(r.unsupported("host_rewrite_path_regex", "use host_rewrite_literal"));
   WG_RETURN_IF_ERROR(r.getDuration("timeout", out.timeout));
-  WG_RETURN_IF_ERROR(r.getDuration("idle_timeout", out.idle_timeout));
+  WG_RETURN_IF_ERROR(r.unsupported("idle_timeout", "per-route idle timeouts are not implemented yet; "
+                                                    "use the connection manager's stream_idle_timeout"));
   WG_RETURN_IF_ERROR(r.getObject("retry_policy", [&](ObjectReader& rp) {
     RetryPolicy policy;
     WG_RETURN_IF_ERROR(parseRetryPolicy(rp, policy));

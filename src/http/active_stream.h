@@ -44,6 +44,7 @@ public:
   void onDecoderFilterAboveWriteBufferHighWatermark() override;
   void onDecoderFilterBelowWriteBufferLowWatermark() override;
   uint32_t decoderBufferLimit() override;
+  void setDecoderBufferLimit(uint32_t limit) override;
 
 private:
   ActiveStream& stream_;
@@ -147,7 +148,7 @@ public:
     bool stopped() const { return s.decode_done_; }
     void onBufferOverflow();
     void onBufferWatermark(bool above) { s.readDisableDownstream(above); }
-    size_t bufferLimit() const { return s.cm_.config_->buffer_limit; }
+    size_t bufferLimit() const { return s.decoder_buffer_limit_; }
   };
   struct EncodeAdapter {
     ActiveStream& s;
@@ -209,6 +210,7 @@ private:
   std::optional<event::Timer> idle_timer_;
   std::optional<event::Timer> request_timer_;
   event::MonotonicTime last_activity_;
+  uint32_t decoder_buffer_limit_;
 };
 
 } // namespace wasmgate::http

@@ -39,7 +39,6 @@ HcmStats::HcmStats(stats::Store& s, const std::string& p)
       downstream_rq_tx_reset(s.counter(p + "downstream_rq_tx_reset")),
       downstream_rq_too_large(s.counter(p + "downstream_rq_too_large")),
       downstream_rq_non_relative_path(s.counter(p + "downstream_rq_non_relative_path")),
-      no_route(s.counter(p + "no_route")), no_cluster(s.counter(p + "no_cluster")),
       downstream_rq_time(s.histogram(p + "downstream_rq_time")) {
   for (int c = 1; c <= 5; ++c)
     rq_class[c] = &s.counter(p + "downstream_rq_" + std::to_string(c) + "xx");
@@ -56,6 +55,7 @@ ListenerStats::ListenerStats(stats::Store& s, const std::string& p)
 static http1::ParserLimits limitsFor(const HcmConfig& c) {
   http1::ParserLimits l;
   l.max_header_bytes = size_t(c.cfg.max_request_headers_kb) * 1024;
+  l.max_headers = c.cfg.max_headers_count;
   return l;
 }
 
@@ -277,7 +277,8 @@ void ConnectionManager::afterStreamComplete() {
 // ActiveStream
 
 ActiveStream::ActiveStream(ConnectionManager& cm, ResponseEncoder& encoder, const http1::MessageInfo& info)
-    : cm_(cm), id_(g_stream_id.fetch_add(1, std::memory_order_relaxed)), encoder_(encoder) {
+    : cm_(cm), id_(g_stream_id.fetch_add(1, std::memory_order_relaxed)), encoder_(encoder),
+      decoder_buffer_limit_(cm.config_->buffer_limit) {
   info_.start_time = std::chrono::system_clock::now();
   info_.start_steady = cm.worker_.dispatcher().now();
   info_.protocol = info.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
@@ -373,6 +374,55 @@ std::string makeUuid() {
 }
 } // namespace
 
+void normalizePath(std::string& target, bool remove_dot_segments, bool merge_slashes) {
+  if (target.empty() || target[0] != '/')
+    return; // '*' and authority forms are left alone
+  size_t q = target.find('?');
+  std::string path = target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : target.substr(q);
+  if (merge_slashes) {
+    std::string merged;
+    for (char c : path)
+      if (!(c == '/' && !merged.empty() && merged.back() == '/'))
+        merged.push_back(c);
+    path.swap(merged);
+  }
+  if (remove_dot_segments) {
+    // RFC 3986 5.2.4 over '/'-separated segments ("/../a" stays at the root: "/a").
+    std::vector<std::string_view> out;
+    std::string_view rest(path);
+    bool trailing_slash = false;
+    size_t pos = 1;
+    while (pos <= rest.size()) {
+      size_t next = rest.find('/', pos);
+      if (next == std::string_view::npos)
+        next = rest.size();
+      std::string_view seg = rest.substr(pos, next - pos);
+      bool last = next == rest.size();
+      if (seg == ".") {
+        trailing_slash = last;
+      } else if (seg == "..") {
+        if (!out.empty())
+          out.pop_back();
+        trailing_slash = last;
+      } else {
+        out.push_back(seg);
+        trailing_slash = false;
+      }
+      pos = next + 1;
+    }
+    std::string rebuilt;
+    for (auto seg : out) {
+      rebuilt.push_back('/');
+      rebuilt.append(seg);
+    }
+    if (rebuilt.empty() || trailing_slash)
+      rebuilt.push_back('/');
+    path.swap(rebuilt);
+  }
+  target = path + query;
+}
+
 void ActiveStream::mutateRequestHeaders() {
   const auto& cfg = cm_.config_->cfg;
   http1::removeHopByHopHeaders(request_headers_);
@@ -395,6 +445,22 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   request_headers_ = std::move(headers);
   request_complete_ = end_stream;
   resetIdleTimer();
+  const auto& cfg = cm_.config_->cfg;
+  if (info_.protocol == "HTTP/1.0") {
+    // Envoy refuses HTTP/1.0 unless http_protocol_options.accept_http_10 is set.
+    if (!cfg.accept_http_10) {
+      sendLocalReply(426, "", nullptr, "http1.0_not_allowed");
+      return;
+    }
+    if (!request_headers_.has(":authority") && !cfg.default_host_for_http_10.empty())
+      request_headers_.add(":authority", cfg.default_host_for_http_10);
+  }
+  if ((cfg.normalize_path || cfg.merge_slashes) && !request_headers_.path().empty()) {
+    std::string normalized(request_headers_.path());
+    normalizePath(normalized, cfg.normalize_path, cfg.merge_slashes);
+    if (normalized != request_headers_.path())
+      request_headers_.set(":path", normalized);
+  }
   if (expect_continue_) {
     // Answer 100 Continue ourselves (Envoy's default) so the client sends the body.
     request_headers_.remove("expect");
@@ -712,7 +778,8 @@ void ActiveDecoderFilter::removeDownstreamWatermarkCallbacks(DownstreamWatermark
 }
 void ActiveDecoderFilter::onDecoderFilterAboveWriteBufferHighWatermark() { stream_.readDisableDownstream(true); }
 void ActiveDecoderFilter::onDecoderFilterBelowWriteBufferLowWatermark() { stream_.readDisableDownstream(false); }
-uint32_t ActiveDecoderFilter::decoderBufferLimit() { return stream_.cm_.config_->buffer_limit; }
+uint32_t ActiveDecoderFilter::decoderBufferLimit() { return stream_.decoder_buffer_limit_; }
+void ActiveDecoderFilter::setDecoderBufferLimit(uint32_t limit) { stream_.decoder_buffer_limit_ = limit; }
 
 event::Dispatcher& ActiveEncoderFilter::dispatcher() { return stream_.dispatcher(); }
 StreamInfo& ActiveEncoderFilter::streamInfo() { return stream_.info_; }

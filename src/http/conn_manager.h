@@ -51,8 +51,6 @@ struct HcmStats {
   stats::Counter& downstream_rq_tx_reset;
   stats::Counter& downstream_rq_too_large;
   stats::Counter& downstream_rq_non_relative_path;
-  stats::Counter& no_route;
-  stats::Counter& no_cluster;
   stats::Histogram& downstream_rq_time;
   std::array<stats::Counter*, 6> rq_class{}; // downstream_rq_1xx..5xx at [1..5]
 };
@@ -79,6 +77,10 @@ struct HcmConfig {
   std::chrono::milliseconds idle_timeout{3600000};
 };
 using HcmConfigConstSharedPtr = std::shared_ptr<const HcmConfig>;
+
+// Path normalization (normalize_path: RFC 3986 dot-segment removal; merge_slashes). The query
+// string is left untouched.
+void normalizePath(std::string& target, bool remove_dot_segments, bool merge_slashes);
 
 // What the HCM needs from the worker that owns it.
 class WorkerContext {

@@ -86,6 +86,9 @@ public:
   virtual void onDecoderFilterAboveWriteBufferHighWatermark() = 0;
   virtual void onDecoderFilterBelowWriteBufferLowWatermark() = 0;
   virtual uint32_t decoderBufferLimit() = 0;
+  // Raises/lowers how much request body this stream may buffer (the buffer filter sets it to
+  // max_request_bytes); past it a buffering filter's stream gets 413.
+  virtual void setDecoderBufferLimit(uint32_t limit) = 0;
 };
 
 class StreamEncoderFilterCallbacks : public virtual StreamFilterCallbacks {

@@ -42,8 +42,10 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
   request_headers_ = &headers;
   downstream_end_ = end_stream;
   auto& info = callbacks_->streamInfo();
+  config_.rq_total.inc();
   route_ = callbacks_->route();
   if (route_ == nullptr) {
+    config_.no_route.inc();
     info.setFlag(http::NoRouteFound);
     callbacks_->sendLocalReply(404, "", nullptr, "route_not_found");
     return http::FilterHeadersStatus::StopIteration;
@@ -52,6 +54,7 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
   const auto& rc = route_->config();
   switch (rc.action) {
   case config::Route::ActionKind::DirectResponse: {
+    config_.rq_direct_response.inc();
     const RouteEntry* r = route_;
     const http::StreamInfo* si = &info;
     callbacks_->sendLocalReply(rc.direct_response.status, rc.direct_response.body,
@@ -60,6 +63,7 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
     return http::FilterHeadersStatus::StopIteration;
   }
   case config::Route::ActionKind::Redirect: {
+    config_.rq_redirect.inc();
     std::string location = route_->redirectUrl(headers);
     callbacks_->sendLocalReply(rc.redirect.response_code, "",
                                [&location](http::HeaderMap& h) { h.set("location", location); },
@@ -73,6 +77,7 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
   cluster_ = cm_.get(route_->clusterName());
   info.upstream_cluster = route_->clusterName();
   if (cluster_ == nullptr) {
+    config_.no_cluster.inc();
     info.setFlag(http::NoClusterFound);
     callbacks_->sendLocalReply(503, "", nullptr, "cluster_not_found");
     return http::FilterHeadersStatus::StopIteration;
@@ -81,9 +86,7 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
   if (!ci.requests.tryInc()) {
     ci.stats().upstream_rq_pending_overflow.inc();
     info.setFlag(http::UpstreamOverflow);
-    callbacks_->sendLocalReply(503, std::string(kResetPrefix) + "overflow",
-                               [](http::HeaderMap& h) { h.set("x-envoy-overloaded", "true"); },
-                               "upstream_reset_before_response_started{overflow}");
+    overflowReply();
     return http::FilterHeadersStatus::StopIteration;
   }
   counted_request_ = true;
@@ -97,6 +100,17 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, 
   startAttempt();
   startTimersIfRequestComplete();
   return http::FilterHeadersStatus::StopIteration;
+}
+
+void RouterFilter::overflowReply() {
+  bool suppress = config_.suppress_envoy_headers;
+  callbacks_->sendLocalReply(
+      503, std::string(kResetPrefix) + "overflow",
+      [suppress](http::HeaderMap& h) {
+        if (!suppress)
+          h.set("x-envoy-overloaded", "true");
+      },
+      "upstream_reset_before_response_started{overflow}");
 }
 
 void RouterFilter::startTimersIfRequestComplete() {
@@ -128,6 +142,10 @@ void RouterFilter::startAttempt() {
   }
   info.upstream_host = host_->address.text;
   attempt_start_ = callbacks_->dispatcher().now();
+  // Each attempt gets its own per-try timeout once the request is complete.
+  if (per_try_timer_)
+    per_try_timer_->disableTimer();
+  startTimersIfRequestComplete();
   pool_ = &cluster_->connPool(host_);
   upstream::ConnPool::Handle handle;
   if (pool_->newStream(*this, handle))
@@ -218,9 +236,7 @@ void RouterFilter::onPoolFailure(upstream::PoolFailureReason reason, std::string
   auto& info = callbacks_->streamInfo();
   if (reason == upstream::PoolFailureReason::Overflow) {
     info.setFlag(http::UpstreamOverflow);
-    callbacks_->sendLocalReply(503, std::string(kResetPrefix) + "overflow",
-                               [](http::HeaderMap& h) { h.set("x-envoy-overloaded", "true"); },
-                               "upstream_reset_before_response_started{overflow}");
+    overflowReply();
     return;
   }
   host_->rq_error.fetch_add(1, std::memory_order_relaxed);
@@ -336,9 +352,11 @@ void RouterFilter::onUpstreamHeaders(http::HeaderMap&& headers, bool end_stream)
                         .count();
   info.upstream_service_time_ms = uint32_t(service_ms);
   http::http1::removeHopByHopHeaders(headers);
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), service_ms);
-  headers.set("x-envoy-upstream-service-time", std::string_view(buf, size_t(r.ptr - buf)));
+  if (!config_.suppress_envoy_headers) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof(buf), service_ms);
+    headers.set("x-envoy-upstream-service-time", std::string_view(buf, size_t(r.ptr - buf)));
+  }
   route_->finalizeResponseHeaders(headers, &callbacks_->streamInfo());
   if (end_stream)
     onResponseDone();
@@ -374,6 +392,7 @@ void RouterFilter::onUpstreamReset(upstream::ResetReason reason, std::string_vie
   auto& info = callbacks_->streamInfo();
   if (response_started_) {
     // Mid-response: nothing sensible can be sent; the client sees the connection end.
+    config_.rq_reset_after_downstream_response_started.inc();
     info.setFlag(http::UpstreamConnectionTermination);
     callbacks_->resetStream();
     return;

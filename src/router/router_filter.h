@@ -8,17 +8,38 @@
 #include <optional>
 
 #include "http/filter.h"
+#include "stats/stats.h"
 #include "router/route_table.h"
 #include "upstream/cluster_manager.h"
 #include "upstream/conn_pool.h"
 
 namespace wasmgate::router {
 
+// Per-HCM router settings and its stats (Envoy names them http.<stat_prefix>.*).
+struct RouterConfig {
+  RouterConfig(stats::Store& store, const std::string& stat_prefix, bool suppress)
+      : suppress_envoy_headers(suppress),
+        no_route(store.counter("http." + stat_prefix + ".no_route")),
+        no_cluster(store.counter("http." + stat_prefix + ".no_cluster")),
+        rq_redirect(store.counter("http." + stat_prefix + ".rq_redirect")),
+        rq_direct_response(store.counter("http." + stat_prefix + ".rq_direct_response")),
+        rq_total(store.counter("http." + stat_prefix + ".rq_total")),
+        rq_reset_after_downstream_response_started(
+            store.counter("http." + stat_prefix + ".rq_reset_after_downstream_response_started")) {}
+  bool suppress_envoy_headers;
+  stats::Counter& no_route;
+  stats::Counter& no_cluster;
+  stats::Counter& rq_redirect;
+  stats::Counter& rq_direct_response;
+  stats::Counter& rq_total;
+  stats::Counter& rq_reset_after_downstream_response_started;
+};
+
 class RouterFilter : public http::StreamDecoderFilter,
                      public upstream::PoolCallbacks,
                      public http::DownstreamWatermarkCallbacks {
 public:
-  explicit RouterFilter(upstream::WorkerClusterManager& cm) : cm_(cm) {}
+  RouterFilter(const RouterConfig& config, upstream::WorkerClusterManager& cm) : config_(config), cm_(cm) {}
   ~RouterFilter() override;
 
   // StreamDecoderFilter
@@ -65,6 +86,7 @@ private:
     Retriable4xx = 32,
   };
   void startAttempt();
+  void overflowReply();
   void sendRequestBody();
   void onResponseDone();
   void releaseUpstream(bool reusable);
@@ -77,6 +99,7 @@ private:
   void upstreamFailure(uint32_t status, std::string_view details, std::string_view body);
   void finishUpstreamAccounting();
 
+  const RouterConfig& config_;
   upstream::WorkerClusterManager& cm_;
   http::StreamDecoderFilterCallbacks* callbacks_ = nullptr;
   const RouteEntry* route_ = nullptr;

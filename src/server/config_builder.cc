@@ -40,9 +40,15 @@ Result<http::HcmConfigConstSharedPtr> buildHcm(const config::HttpConnectionManag
       return Status::error(fpath + ".name: unsupported HTTP filter '" + f.name + "' (this build has: " +
                            known + ")");
     }
+    // Compare message names: Any URLs may use any host before the last '/'.
+    auto messageName = [](std::string_view url) {
+      size_t slash = url.rfind('/');
+      return slash == std::string_view::npos ? url : url.substr(slash + 1);
+    };
     auto types = factory->typeUrls();
     if (!f.type_url.empty() && !types.empty() &&
-        std::find(types.begin(), types.end(), f.type_url) == types.end())
+        std::none_of(types.begin(), types.end(),
+                     [&](const std::string& t) { return messageName(t) == messageName(f.type_url); }))
       return Status::error(fpath + ".typed_config: type '" + f.type_url + "' does not match filter '" +
                            f.name + "' (expected " + types[0] + ")");
     config::HttpFilterConfig fc = f;
@@ -79,6 +85,10 @@ Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap,
                                              upstream::ClusterManager* cm, bool validate_only) {
   auto snap = std::make_shared<Snapshot>();
   snap->bootstrap = bootstrap;
+  if (!bootstrap.bootstrap_extensions.empty()) {
+    const auto& e = bootstrap.bootstrap_extensions[0];
+    return Status::error(e.path + ".name: bootstrap extension '" + e.name + "' is not implemented yet");
+  }
   for (size_t li = 0; li < bootstrap.listeners.size(); ++li) {
     const auto& l = bootstrap.listeners[li];
     std::string lpath = "static_resources.listeners[" + std::to_string(li) + "]";

@@ -191,8 +191,10 @@ Status ClusterManager::initialize(const std::vector<config::Cluster>& clusters) 
       for (size_t k = 0; k < n; ++k) {
         auto h = std::make_shared<Host>();
         h->address = addrs[k];
-        h->hostname = ep.address.address;
+        h->hostname = ep.hostname.empty() ? ep.address.address : ep.hostname;
         h->weight = std::max<uint32_t>(1, ep.load_balancing_weight);
+        h->health_check_port = uint16_t(ep.health_check_port);
+        h->health_check_hostname = ep.health_check_hostname;
         hosts->push_back(std::move(h));
       }
     }
@@ -200,6 +202,9 @@ Status ClusterManager::initialize(const std::vector<config::Cluster>& clusters) 
     e.hosts = hosts;
     info->stats().membership_total.set(hosts->size());
     info->stats().membership_healthy.set(hosts->size());
+    if (c.health_checks.size() > 1)
+      return Status::error("static_resources.clusters[" + std::to_string(i) +
+                           "].health_checks: only one health check per cluster is supported");
     if (!c.health_checks.empty()) {
       std::string name = c.name;
       e.health_checker = std::make_unique<HealthChecker>(main_, info, c.health_checks[0], [this, name] {

@@ -239,13 +239,16 @@ void ConnPool::onClientReady(UpstreamClient& client) {
     return;
   }
   client.state_ = UpstreamClient::State::Ready;
+  auto idle = cluster_->config().idle_timeout.value_or(kDefaultIdleTimeout);
+  if (idle.count() == 0)
+    return; // 0 disables the idle timeout (Envoy)
   if (!client.idle_timer_) {
     client.idle_timer_ = dispatcher_.createTimer([this, &client] {
       cluster_->stats().upstream_cx_idle_timeout.inc();
       client.close();
     });
   }
-  client.idle_timer_->enableTimer(cluster_->config().idle_timeout.value_or(kDefaultIdleTimeout));
+  client.idle_timer_->enableTimer(idle);
 }
 
 void ConnPool::onClientConnectFailure(UpstreamClient& client, PoolFailureReason reason,

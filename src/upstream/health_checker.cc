@@ -32,7 +32,13 @@ public:
     parent_.cluster_->stats().health_check_attempt.inc();
     parser_.emplace(http::http1::Parser::Type::Response, *this);
     got_status_ = 0;
-    conn_ = network::Connection::createClient(parent_.main_, host_->address, 0);
+    network::Address target = host_->address;
+    if (host_->health_check_port != 0) {
+      auto a = network::parseIpAddress(target.ip, host_->health_check_port);
+      if (a.ok())
+        target = *a;
+    }
+    conn_ = network::Connection::createClient(parent_.main_, target, 0);
     conn_->setCallbacks(this);
     timeout_timer_->enableTimer(parent_.cfg_.timeout);
   }
@@ -41,7 +47,13 @@ private:
   void onEvent(network::ConnectionEvent e) override {
     if (e == network::ConnectionEvent::Connected) {
       const auto& cfg = parent_.cfg_;
-      std::string host = cfg.host.empty() ? parent_.cluster_->name() : cfg.host;
+      // Envoy's order: the check's host, the endpoint's hostname, then the cluster name.
+      std::string host = !cfg.host.empty()                      ? cfg.host
+                         : !host_->health_check_hostname.empty() ? host_->health_check_hostname
+                         : !host_->hostname.empty() &&
+                                   !network::parseIpAddress(host_->hostname, 0).ok()
+                             ? host_->hostname
+                             : parent_.cluster_->name();
       std::string req = "GET " + cfg.path + " HTTP/1.1\r\nhost: " + host +
                         "\r\nuser-agent: wasmgate-health-check\r\nconnection: close\r\n\r\n";
       conn_->write(req);

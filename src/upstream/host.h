@@ -19,6 +19,9 @@ struct Host {
   network::Address address;
   std::string hostname; // the DNS name it came from, if any
   uint32_t weight = 1;
+  // endpoint.health_check_config: where and as whom active checks go (0 / empty: the endpoint).
+  uint16_t health_check_port = 0;
+  std::string health_check_hostname;
   // Active health checking: true until a check says otherwise. `hc_pending` marks hosts not
   // checked yet, which are used only while no checked host is healthy.
   std::atomic<bool> healthy{true};

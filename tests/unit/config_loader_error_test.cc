@@ -672,5 +672,28 @@ TEST(ConfigLoaderErrorTest, IgnoredFieldsAreAccepted) {
             "");
 }
 
+// Fields that Envoy has and wasmgate parses but does not implement are refused, not ignored.
+TEST(ConfigLoaderErrorTest, UnimplementedValuesAreRefused) {
+  EXPECT_EQ(errorAfter([](Tree& t) { t.hcm()["xff_num_trusted_hops"] = 2; }),
+            kHcm + ".xff_num_trusted_hops: unsupported value 2 (trusting x-forwarded-for hops is not "
+                   "implemented yet)");
+  EXPECT_EQ(errorAfter([](Tree& t) { t.hcm()["xff_num_trusted_hops"] = 0; }), "");
+  EXPECT_EQ(errorAfter([](Tree& t) { t.route()["route"]["idle_timeout"] = "5s"; }),
+            kRoute + ".route.idle_timeout: unsupported (per-route idle timeouts are not implemented yet; "
+                     "use the connection manager's stream_idle_timeout)");
+  EXPECT_EQ(errorAfter([](Tree& t) {
+              t.root["admin"]["access_log_path"] = "/dev/null";
+              t.root["admin"]["access_log"] = y("[{name: envoy.access_loggers.stdout}]");
+            }),
+            "admin.access_log: unsupported (admin access logs go to access_log_path)");
+  EXPECT_EQ(errorAfter([](Tree& t) {
+              t.hcm()["access_log"] = y(R"([{name: envoy.access_loggers.file, typed_config: {
+                  "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog,
+                  path: /dev/null, log_format: {text_format: "x", omit_empty_values: true}}}])");
+            }),
+            kHcm + ".access_log[0].typed_config.log_format.omit_empty_values: unsupported value true (not "
+                   "implemented yet)");
+}
+
 } // namespace
 } // namespace wasmgate::config

@@ -82,22 +82,35 @@ class V8Vm;
 // Everything a VM keeps in the V8 heap. Reset only on the isolate's thread.
 struct V8Handles {
   v8::Global<v8::Object> instance;
-  std::vector<v8::Global<v8::Function>> functions; // by handle
+  v8::Global<v8::Object> exports;
+  std::vector<v8::Global<v8::Function>> functions; // by handle, fetched on first use
   v8::Global<v8::WasmMemoryObject> memory;
 };
 
 // ---------------------------------------------------------------------------------------------
 // One isolate per thread, shared by every VM instantiated on that thread, with one context.
-// Measured (README.md): an extra VM costs ~150 KiB this way, against ~350 KiB with a context
-// per VM and ~1.1 MiB with an isolate per VM.
+// Measured (README.md): an extra VM costs far less this way than with a context per VM or an
+// isolate per VM, and termination stays scoped because a thread runs one guest stack at a time.
 
 class IsolateHolder {
 public:
+  // The calling thread's isolate, created on first use. It stays entered on its thread (so each
+  // call's Isolate::Scope is a counter bump, not V8's per-thread-data lookup under a mutex) and
+  // is exited when the thread ends; VMs still alive keep it until they are destroyed.
   static std::shared_ptr<IsolateHolder> forCurrentThread() {
-    thread_local std::shared_ptr<IsolateHolder> holder;
-    if (!holder)
-      holder = std::make_shared<IsolateHolder>();
-    return holder;
+    struct ThreadSlot {
+      std::shared_ptr<IsolateHolder> holder;
+      ~ThreadSlot() {
+        if (holder)
+          holder->isolate_->Exit();
+      }
+    };
+    thread_local ThreadSlot slot;
+    if (!slot.holder) {
+      slot.holder = std::make_shared<IsolateHolder>();
+      slot.holder->isolate_->Enter();
+    }
+    return slot.holder;
   }
 
   IsolateHolder() : owner_(std::this_thread::get_id()) {
@@ -107,6 +120,8 @@ public:
     isolate_ = v8::Isolate::New(params);
     // Traps are caught by our TryCatch, so V8 treats them as uncaught and records a stack.
     isolate_->SetCaptureStackTraceForUncaughtExceptions(true, kMaxBacktraceFrames);
+    // No promises run here: skip the microtask checkpoint V8 would do after every call.
+    isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
     v8::Isolate::Scope isolate_scope(isolate_);
     v8::HandleScope handle_scope(isolate_);
     auto ctx = v8::Context::New(isolate_);
@@ -114,7 +129,10 @@ public:
     context_.Reset(isolate_, ctx);
     auto wasm = ctx->Global()->Get(ctx, v8Str(isolate_, "WebAssembly")).ToLocalChecked();
     auto ctor = [&](const char* name) {
-      return wasm.As<v8::Object>()->Get(ctx, v8Str(isolate_, name)).ToLocalChecked().As<v8::Function>();
+      return wasm.As<v8::Object>()
+          ->Get(ctx, v8Str(isolate_, name))
+          .ToLocalChecked()
+          .As<v8::Function>();
     };
     instance_ctor_.Reset(isolate_, ctor("Instance"));
     memory_ctor_.Reset(isolate_, ctor("Memory"));
@@ -137,34 +155,41 @@ public:
   v8::Local<v8::Function> memoryCtor() const { return memory_ctor_.Get(isolate_); }
   v8::Local<v8::Function> tableCtor() const { return table_ctor_.Get(isolate_); }
 
-  // Guest execution on this isolate nests (host functions call back into guests), so the VMs
-  // running form a stack. TerminateExecution stops the whole stack; it is only requested while
-  // the target VM is on it, and cancelled when the outermost call ends, so a termination never
-  // leaks into the next VM this thread runs.
-  void enter(V8Vm* vm) {
-    std::lock_guard lock(mu_);
-    running_.push_back(vm);
+  // Scoped termination without a lock on the call path. V8's TerminateExecution stops whatever
+  // runs on the isolate, so a watchdog may only request it while the target VM is running, and
+  // a request that lands after that VM's call ended must be cancelled before this thread runs
+  // another VM. Both sides publish first and check second (all seq_cst), so at least one of
+  // them sees the other:
+  //   owner:    vm.active_++ ; check vm.terminate_requested_       (enter)
+  //   watchdog: vm.terminate_requested_ = true ; terminating_++ ; if vm.active_: arm + terminate
+  //   owner:    vm.active_-- ; wait for terminating_ == 0 ; if armed: cancel   (outermost leave)
+  // Guest calls nest (host functions call back into guests); only the outermost leave cancels.
+  // Returns false when the VM was asked to terminate before it could start.
+  bool enter(std::atomic<int>& active, const std::atomic<bool>& terminate_requested) {
+    ++depth_;
+    active.fetch_add(1);
+    return !terminate_requested.load();
   }
-  void leave() {
-    bool outermost;
-    {
-      std::lock_guard lock(mu_);
-      running_.pop_back();
-      outermost = running_.empty();
-      if (outermost && termination_armed_) {
-        isolate_->CancelTerminateExecution();
-        termination_armed_ = false;
-      }
+  void leave(std::atomic<int>& active) {
+    active.fetch_sub(1);
+    if (--depth_ > 0)
+      return;
+    while (terminating_.load() != 0)
+      std::this_thread::yield(); // a watchdog is between its check and TerminateExecution
+    if (armed_.load()) {
+      armed_.store(false);
+      isolate_->CancelTerminateExecution();
     }
-    if (outermost)
+    if (++outermost_calls_ % kPumpInterval == 0)
       pumpTasks();
   }
-  void terminateIfRunning(V8Vm* vm) {
-    std::lock_guard lock(mu_);
-    if (std::find(running_.begin(), running_.end(), vm) != running_.end()) {
+  void terminateIfRunning(const std::atomic<int>& active) {
+    terminating_.fetch_add(1);
+    if (active.load() > 0) {
+      armed_.store(true);
       isolate_->TerminateExecution();
-      termination_armed_ = true;
     }
+    terminating_.fetch_sub(1);
   }
 
   // A VM destroyed on another thread can't touch the heap; its handles wait here until the
@@ -185,24 +210,29 @@ public:
     }
   }
 
-private:
-  // V8 posts foreground tasks (GC, code logging, tier-up bookkeeping) that only run when the
-  // embedder pumps; without this they would pile up.
+  // V8 posts foreground tasks (GC steps, code logging) that only run when the embedder pumps.
+  // Pumping reads the clock and takes a lock, so it happens every kPumpInterval guest calls
+  // and at each instantiation rather than on every call.
   void pumpTasks() {
     for (int i = 0; i < 16; ++i)
       if (!v8::platform::PumpMessageLoop(g_v8->platform.get(), isolate_))
         break;
   }
 
+private:
+  static constexpr uint32_t kPumpInterval = 64;
+
   const std::thread::id owner_;
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> instance_ctor_, memory_ctor_, table_ctor_;
+  int depth_ = 0;                // guest calls in progress on this thread (owner only)
+  uint32_t outermost_calls_ = 0; // owner only
+  std::atomic<int> terminating_{0};
+  std::atomic<bool> armed_{false};
 
-  std::mutex mu_; // guards running_, termination_armed_, graveyard_
-  std::vector<V8Vm*> running_;
-  bool termination_armed_ = false;
+  std::mutex mu_; // guards graveyard_
   std::vector<std::unique_ptr<V8Handles>> graveyard_;
   std::atomic<bool> has_graves_{false};
 };
@@ -216,17 +246,39 @@ struct EngineCounters {
 
 class V8Module final : public CompiledModule, public std::enable_shared_from_this<V8Module> {
 public:
+  struct ExportedFunction {
+    std::string name;
+    FunctionType type;
+    bool callable; // i32/i64 signature within kMaxTypedParams
+  };
+
   V8Module(std::string name, std::string bytes, ModuleInfo info, NameSection names,
            std::unique_ptr<v8::CompiledWasmModule> compiled,
            std::shared_ptr<EngineCounters> counters)
       : name_(std::move(name)), bytes_(std::move(bytes)), info_(std::move(info)),
-        names_(std::move(names)), compiled_(std::move(compiled)), counters_(std::move(counters)) {}
+        names_(std::move(names)), compiled_(std::move(compiled)), counters_(std::move(counters)) {
+    // The export table is the same for every instance: built once here, not per VM.
+    for (const Export& e : info_.exports) {
+      if (e.kind == ExternKind::Function) {
+        index_.emplace(e.name, uint32_t(functions_.size()));
+        functions_.push_back({e.name, e.type, supportedSignature(e.type)});
+      } else if (e.kind == ExternKind::Memory && !memory_export_) {
+        memory_export_ = e.name;
+      }
+    }
+  }
 
   const std::string& name() const override { return name_; }
   const ModuleInfo& info() const override { return info_; }
   std::string_view bytes() const override { return bytes_; }
   const NameSection& names() const override { return names_; }
   Result<std::unique_ptr<WasmVm>> instantiate(const ImportResolver& imports) override;
+
+  const std::vector<ExportedFunction>& functions() const { return functions_; }
+  std::optional<uint32_t> functionIndex(std::string_view name) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+  }
 
   // Name for a backtrace frame: ours (name section, by code offset) when V8 agrees it is our
   // module's function, else what V8 reports.
@@ -250,19 +302,25 @@ private:
   NameSection names_;
   std::unique_ptr<v8::CompiledWasmModule> compiled_; // shared by every instance, any isolate
   std::shared_ptr<EngineCounters> counters_;
+  std::vector<ExportedFunction> functions_;
+  std::map<std::string, uint32_t, std::less<>> index_;
+  std::optional<std::string> memory_export_;
 };
 
 struct HostBinding {
   V8Vm* vm = nullptr;
+  const Import* import = nullptr; // in the module's ModuleInfo, which outlives the VM
   HostFunction fn;
-  std::string name; // module.field, for errors
 };
 
 class V8Vm final : public WasmVm {
 public:
   V8Vm(std::shared_ptr<IsolateHolder> holder, std::shared_ptr<const V8Module> module)
       : holder_(std::move(holder)), module_(std::move(module)),
-        handles_(std::make_unique<V8Handles>()) {}
+        handles_(std::make_unique<V8Handles>()) {
+    handles_->functions.resize(module_->functions().size());
+    bindings_.reserve(module_->info().imports.size()); // stable addresses for v8::External
+  }
 
   ~V8Vm() override {
     if (holder_->onOwnerThread())
@@ -274,18 +332,20 @@ public:
   std::string_view engineName() const override { return "envoy.wasm.runtime.v8"; }
 
   std::optional<FunctionType> functionType(std::string_view name) const override {
-    auto it = function_index_.find(name);
-    if (it == function_index_.end())
+    auto index = module_->functionIndex(name);
+    if (!index)
       return std::nullopt;
-    return function_types_[it->second];
+    return module_->functions()[*index].type;
   }
 
   std::optional<uint32_t> findFunction(std::string_view name, const FunctionType& type) override {
-    auto it = function_index_.find(name);
-    if (it == function_index_.end() || function_types_[it->second] != type ||
-        !supportedSignature(type))
+    auto index = module_->functionIndex(name);
+    if (!index)
       return std::nullopt;
-    return it->second;
+    const auto& fn = module_->functions()[*index];
+    if (!fn.callable || fn.type != type)
+      return std::nullopt;
+    return index;
   }
 
   Result<uint64_t> callRaw(uint32_t function, std::span<const uint64_t> args) override;
@@ -317,27 +377,22 @@ public:
   }
 
   void terminate() override {
-    terminate_requested_.store(true, std::memory_order_release);
+    terminate_requested_.store(true);
     markFailed(kTerminated);
-    holder_->terminateIfRunning(this);
+    holder_->terminateIfRunning(active_);
   }
 
   // Instantiation helpers (V8Module::instantiate).
   v8::Local<v8::Function> bind(v8::Local<v8::Context> ctx, const Import& im,
                                const HostFunction& fn);
-  void addExport(v8::Isolate* iso, const std::string& name, v8::Local<v8::Function> fn,
-                 const FunctionType& type) {
-    function_index_.emplace(name, uint32_t(handles_->functions.size()));
-    handles_->functions.emplace_back(iso, fn);
-    function_types_.push_back(type);
-    export_names_.push_back(name);
-  }
   void setMemory(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> memory) {
     if (handles_->memory.IsEmpty())
       handles_->memory.Reset(iso, memory);
   }
-  void setInstance(v8::Isolate* iso, v8::Local<v8::Object> instance) {
+  void setInstance(v8::Isolate* iso, v8::Local<v8::Object> instance,
+                   v8::Local<v8::Object> exports) {
     handles_->instance.Reset(iso, instance);
+    handles_->exports.Reset(iso, exports);
   }
 
   // Describes the exception a TryCatch holds: reason plus guest backtrace.
@@ -346,6 +401,23 @@ public:
 
 private:
   static void hostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info);
+
+  // Export wrappers are created lazily: materialising all of them costs time and memory per
+  // instance, and a plugin calls only a few of its exports.
+  v8::Local<v8::Function> exportedFunction(v8::Isolate* iso, v8::Local<v8::Context> ctx,
+                                           uint32_t index) {
+    auto& slot = handles_->functions[index];
+    if (slot.IsEmpty()) {
+      v8::Local<v8::Value> v;
+      if (!handles_->exports.Get(iso)
+               ->Get(ctx, v8Str(iso, module_->functions()[index].name))
+               .ToLocal(&v) ||
+          !v->IsFunction())
+        return {};
+      slot.Reset(iso, v.As<v8::Function>());
+    }
+    return slot.Get(iso);
+  }
 
   void markFailed(const std::string& reason) {
     std::lock_guard lock(reason_mu_);
@@ -363,7 +435,6 @@ private:
     mem_size_ = 0;
     if (!handles_->memory.IsEmpty()) {
       v8::Isolate* iso = holder_->isolate();
-      v8::Isolate::Scope isolate_scope(iso);
       v8::HandleScope handle_scope(iso);
       auto buffer = handles_->memory.Get(iso)->Buffer();
       mem_base_ = static_cast<char*>(buffer->Data());
@@ -376,10 +447,7 @@ private:
   std::shared_ptr<IsolateHolder> holder_;
   std::shared_ptr<const V8Module> module_;
   std::unique_ptr<V8Handles> handles_;
-  std::map<std::string, uint32_t, std::less<>> function_index_;
-  std::vector<FunctionType> function_types_; // by handle
-  std::vector<std::string> export_names_;    // by handle
-  std::vector<std::unique_ptr<HostBinding>> bindings_;
+  std::vector<HostBinding> bindings_;
 
   // Cached view of linear memory; invalid whenever guest code may have run since.
   char* mem_base_ = nullptr;
@@ -389,26 +457,9 @@ private:
   std::optional<std::string> host_trap_; // reason given by HostCallContext::trap
   std::atomic<bool> failed_{false};
   std::atomic<bool> terminate_requested_{false};
+  std::atomic<int> active_{0}; // guest calls of this VM in progress (see IsolateHolder::enter)
   mutable std::mutex reason_mu_;
   std::string failure_reason_;
-};
-
-// Keeps the isolate's running-VM stack and the memory cache right on every exit path.
-class RunningScope {
-public:
-  RunningScope(IsolateHolder& holder, V8Vm* vm, bool& mem_valid)
-      : holder_(holder), mem_valid_(mem_valid) {
-    holder_.enter(vm);
-    mem_valid_ = false;
-  }
-  ~RunningScope() {
-    mem_valid_ = false;
-    holder_.leave();
-  }
-
-private:
-  IsolateHolder& holder_;
-  bool& mem_valid_;
 };
 
 std::string V8Vm::describeFailure(v8::Isolate* iso, v8::Local<v8::Context> ctx, v8::TryCatch& tc,
@@ -430,9 +481,11 @@ std::string V8Vm::describeFailure(v8::Isolate* iso, v8::Local<v8::Context> ctx, 
   v8::Local<v8::StackTrace> trace;
   if (!message.IsEmpty())
     trace = message->GetStackTrace();
-  if (!trace.IsEmpty() && trace->GetFrameCount() > 0) {
+  const int frames = trace.IsEmpty() ? 0 : trace->GetFrameCount();
+  if (frames > 0) {
     out += "\nbacktrace:";
-    for (int i = 0; i < trace->GetFrameCount(); ++i) {
+    std::vector<std::string> names;
+    for (int i = 0; i < frames; ++i) {
       auto frame = trace->GetFrame(iso, i);
       std::string name = toStdString(iso, frame->GetFunctionName());
       if (frame->IsWasm()) {
@@ -441,8 +494,20 @@ std::string V8Vm::describeFailure(v8::Isolate* iso, v8::Local<v8::Context> ctx, 
       } else if (name.empty()) {
         name = "<host>";
       }
-      out += "\n  #" + std::to_string(i) + " " + name;
+      names.push_back(std::move(name));
     }
+    // Runs of one frame (deep recursion, a stack overflow) are folded into one line.
+    for (int i = 0; i < frames;) {
+      int j = i + 1;
+      while (j < frames && names[j] == names[i])
+        ++j;
+      out += "\n  #" + std::to_string(i) + " " + names[i];
+      if (j - i > 1)
+        out += " (x" + std::to_string(j - i) + ")";
+      i = j;
+    }
+    if (frames >= kMaxBacktraceFrames)
+      out += "\n  ... (deeper frames not captured)";
   }
   return out;
 }
@@ -452,20 +517,22 @@ Result<uint64_t> V8Vm::callRaw(uint32_t function, std::span<const uint64_t> args
     return Status::error("wasm VM used from a thread other than the one that instantiated it");
   if (failed())
     return Status::error("wasm VM has failed: " + failureReason());
-  if (function >= function_types_.size())
+  if (function >= module_->functions().size())
     return Status::error("bad function handle " + std::to_string(function));
-  const FunctionType& type = function_types_[function];
-  if (!supportedSignature(type) || args.size() != type.params.size())
-    return Status::error("call to '" + export_names_[function] + "' with " +
-                         std::to_string(args.size()) + " arguments, expected " +
-                         type.toString());
+  const auto& exported = module_->functions()[function];
+  const FunctionType& type = exported.type;
+  if (!exported.callable || args.size() != type.params.size())
+    return Status::error("call to '" + exported.name + "' with " + std::to_string(args.size()) +
+                         " arguments, expected " + type.toString());
   holder_->collectGraves();
 
   v8::Isolate* iso = holder_->isolate();
-  v8::Isolate::Scope isolate_scope(iso);
   v8::HandleScope handle_scope(iso);
   auto ctx = holder_->context();
   v8::Context::Scope context_scope(ctx);
+  auto fn = exportedFunction(iso, ctx, function);
+  if (fn.IsEmpty())
+    return Status::error("export '" + exported.name + "' is not a function");
 
   v8::Local<v8::Value> argv[kMaxTypedParams];
   for (size_t i = 0; i < args.size(); ++i)
@@ -476,13 +543,25 @@ Result<uint64_t> V8Vm::callRaw(uint32_t function, std::span<const uint64_t> args
   std::string failure;
   v8::Local<v8::Value> value;
   {
-    RunningScope running(*holder_, this, mem_valid_);
+    // Leaves the isolate's bookkeeping right on every exit path.
+    struct Running {
+      V8Vm& vm;
+      bool started;
+      explicit Running(V8Vm& v) : vm(v), started(v.holder_->enter(v.active_, v.terminate_requested_)) {
+        vm.mem_valid_ = false;
+      }
+      ~Running() {
+        vm.mem_valid_ = false;
+        vm.holder_->leave(vm.active_);
+      }
+    } running(*this);
+    if (!running.started)
+      return Status::error("wasm VM has failed: " + failureReason());
     v8::TryCatch tc(iso);
-    auto result = handles_->functions[function].Get(iso)->Call(ctx, v8::Undefined(iso),
-                                                                int(args.size()), argv);
+    auto result = fn->Call(ctx, v8::Undefined(iso), int(args.size()), argv);
     // A guest can catch a host trap with wasm exception handling; the VM is failed regardless.
     if (!result.ToLocal(&value) || failed())
-      failure = describeFailure(iso, ctx, tc, export_names_[function]);
+      failure = describeFailure(iso, ctx, tc, exported.name);
   }
   if (!failure.empty()) {
     markFailed(failure);
@@ -493,7 +572,7 @@ Result<uint64_t> V8Vm::callRaw(uint32_t function, std::span<const uint64_t> args
   if (type.results[0] == ValType::I32)
     return uint64_t(uint32_t(value->Int32Value(ctx).FromMaybe(0)));
   if (!value->IsBigInt())
-    return Status::error("'" + export_names_[function] + "' returned a non-BigInt i64");
+    return Status::error("'" + exported.name + "' returned a non-BigInt i64");
   return value.As<v8::BigInt>()->Uint64Value();
 }
 
@@ -524,11 +603,14 @@ void V8Vm::hostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   if (vm.failed()) {
     // Unwind the guest: a host trap, or a nested call that trapped or was terminated.
-    if (vm.terminate_requested_.load(std::memory_order_acquire))
+    if (vm.terminate_requested_.load(std::memory_order_acquire)) {
       iso->TerminateExecution(); // uncatchable; cancelled when the outermost call ends
-    else
-      iso->ThrowException(v8::Exception::Error(
-          v8Str(iso, vm.host_trap_ ? *vm.host_trap_ : "host function " + binding->name + " failed")));
+    } else {
+      const std::string reason = vm.host_trap_ ? *vm.host_trap_
+                                               : "host function " + binding->import->module +
+                                                     "." + binding->import->name + " failed";
+      iso->ThrowException(v8::Exception::Error(v8Str(iso, reason)));
+    }
     return;
   }
   if (!type.results.empty()) {
@@ -541,24 +623,22 @@ void V8Vm::hostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 v8::Local<v8::Function> V8Vm::bind(v8::Local<v8::Context> ctx, const Import& im,
                                    const HostFunction& fn) {
-  auto binding = std::make_unique<HostBinding>();
-  binding->vm = this;
-  binding->fn = fn;
-  binding->name = im.module + "." + im.name;
+  HostBinding& binding = bindings_.emplace_back();
+  binding.vm = this;
+  binding.import = &im;
+  binding.fn = fn;
   v8::Isolate* iso = ctx->GetIsolate();
-  auto data = v8::External::New(iso, binding.get());
-  bindings_.push_back(std::move(binding));
-  return v8::Function::New(ctx, &V8Vm::hostTrampoline, data, int(fn.type().params.size()),
-                           v8::ConstructorBehavior::kThrow)
+  return v8::Function::New(ctx, &V8Vm::hostTrampoline, v8::External::New(iso, &binding),
+                           int(fn.type().params.size()), v8::ConstructorBehavior::kThrow)
       .ToLocalChecked();
 }
 
 Result<std::unique_ptr<WasmVm>> V8Module::instantiate(const ImportResolver& resolver) {
   auto holder = IsolateHolder::forCurrentThread();
   holder->collectGraves();
+  holder->pumpTasks();
   auto vm = std::make_unique<V8Vm>(holder, shared_from_this());
   v8::Isolate* iso = holder->isolate();
-  v8::Isolate::Scope isolate_scope(iso);
   v8::HandleScope handle_scope(iso);
   auto ctx = holder->context();
   v8::Context::Scope context_scope(ctx);
@@ -570,7 +650,7 @@ Result<std::unique_ptr<WasmVm>> V8Module::instantiate(const ImportResolver& reso
     return Status::error(prefix + "cannot recreate the compiled module in this isolate");
 
   auto imports = v8::Object::New(iso);
-  std::map<std::string, v8::Local<v8::Object>> namespaces;
+  std::map<std::string_view, v8::Local<v8::Object>> namespaces;
   for (const Import& im : info_.imports) {
     const std::string what = im.module + "." + im.name;
     v8::Local<v8::Value> value;
@@ -626,27 +706,21 @@ Result<std::unique_ptr<WasmVm>> V8Module::instantiate(const ImportResolver& reso
 
   v8::Local<v8::Value> argv[] = {module, imports};
   v8::Local<v8::Object> instance;
-  if (!holder->instanceCtor()->NewInstance(ctx, 2, argv).ToLocal(&instance)) {
+  // A trap in the start function leaves an exception behind but may still hand back an object.
+  if (!holder->instanceCtor()->NewInstance(ctx, 2, argv).ToLocal(&instance) || tc.HasCaught()) {
     // LinkError, or a trap in the start function.
     return Status::error(prefix + "instantiation failed: " +
                          vm->describeFailure(iso, ctx, tc, "start"));
   }
-  vm->setInstance(iso, instance);
-  v8::Local<v8::Value> exports_value;
-  if (!instance->Get(ctx, v8Str(iso, "exports")).ToLocal(&exports_value) ||
-      !exports_value->IsObject())
+  v8::Local<v8::Value> exports;
+  if (!instance->Get(ctx, v8Str(iso, "exports")).ToLocal(&exports) || !exports->IsObject())
     return Status::error(prefix + "instance has no exports object");
-  auto exports = exports_value.As<v8::Object>();
-  for (const Export& e : info_.exports) {
-    if (e.kind != ExternKind::Function && e.kind != ExternKind::Memory)
-      continue;
-    v8::Local<v8::Value> v;
-    if (!exports->Get(ctx, v8Str(iso, e.name)).ToLocal(&v))
-      return Status::error(prefix + "cannot read export " + e.name);
-    if (e.kind == ExternKind::Function && v->IsFunction())
-      vm->addExport(iso, e.name, v.As<v8::Function>(), e.type);
-    else if (e.kind == ExternKind::Memory && v->IsWasmMemoryObject())
-      vm->setMemory(iso, v.As<v8::WasmMemoryObject>());
+  vm->setInstance(iso, instance, exports.As<v8::Object>());
+  if (memory_export_) {
+    v8::Local<v8::Value> memory;
+    if (exports.As<v8::Object>()->Get(ctx, v8Str(iso, *memory_export_)).ToLocal(&memory) &&
+        memory->IsWasmMemoryObject())
+      vm->setMemory(iso, memory.As<v8::WasmMemoryObject>());
   }
   counters_->instantiations.fetch_add(1, std::memory_order_relaxed);
   return std::unique_ptr<WasmVm>(std::move(vm));
@@ -685,7 +759,6 @@ public:
     auto holder = IsolateHolder::forCurrentThread();
     holder->collectGraves();
     v8::Isolate* iso = holder->isolate();
-    v8::Isolate::Scope isolate_scope(iso);
     v8::HandleScope handle_scope(iso);
     v8::Context::Scope context_scope(holder->context());
     v8::TryCatch tc(iso);

@@ -23,13 +23,8 @@ http::FilterHeadersStatus BufferFilter::decodeHeaders(http::HeaderMap& headers, 
   return http::FilterHeadersStatus::StopIteration;
 }
 
-http::FilterDataStatus BufferFilter::decodeData(Buffer& data, bool end_stream) {
-  // The filter manager hands us the whole buffered body each time.
-  seen_ = data.size();
-  if (seen_ > max_) {
-    tooLarge();
-    return http::FilterDataStatus::StopIterationNoBuffer;
-  }
+http::FilterDataStatus BufferFilter::decodeData(Buffer&, bool end_stream) {
+  // The filter manager keeps the body and answers 413 past the limit set above.
   return end_stream ? http::FilterDataStatus::Continue : http::FilterDataStatus::StopIterationAndBuffer;
 }
 

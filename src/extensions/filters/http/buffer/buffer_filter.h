@@ -17,12 +17,15 @@ public:
   http::FilterTrailersStatus decodeTrailers(http::HeaderMap&) override {
     return http::FilterTrailersStatus::Continue;
   }
-  void setDecoderFilterCallbacks(http::StreamDecoderFilterCallbacks& cb) override { callbacks_ = &cb; }
+  void setDecoderFilterCallbacks(http::StreamDecoderFilterCallbacks& cb) override {
+    callbacks_ = &cb;
+    // The filter manager's buffer must hold up to the configured maximum.
+    cb.setDecoderBufferLimit(uint32_t(max_));
+  }
 
 private:
   void tooLarge();
   uint64_t max_;
-  uint64_t seen_ = 0;
   http::StreamDecoderFilterCallbacks* callbacks_ = nullptr;
 };
 

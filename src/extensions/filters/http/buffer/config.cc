@@ -15,23 +15,14 @@ public:
   }
   Result<http::FilterFactoryCb> createFilterFactory(const config::HttpFilterConfig& cfg,
                                                     FactoryContext&) override {
-    std::string path = cfg.path + ".typed_config";
-    if (!cfg.typed_config || !cfg.typed_config.IsMap())
-      return Status::error(path + ".max_request_bytes: required field is missing");
-    uint64_t max = 0;
-    bool found = false;
-    for (const auto& kv : cfg.typed_config) {
-      std::string key = kv.first.as<std::string>();
-      if (key != "max_request_bytes")
-        return Status::error(path + "." + key + ": unknown field");
-      auto v = config::nodeUint(kv.second, path + ".max_request_bytes", 0, UINT32_MAX);
-      if (!v.ok())
-        return v.status();
-      max = *v;
-      found = true;
-    }
-    if (!found)
-      return Status::error(path + ".max_request_bytes: required field is missing");
+    uint32_t max = 0;
+    Status status = config::readObject(cfg.typed_config, cfg.typed_config_path, [&](config::ObjectReader& r) {
+      if (!r.has("max_request_bytes"))
+        return r.missing("max_request_bytes");
+      return r.getUint32("max_request_bytes", max, 1);
+    });
+    if (!status.ok())
+      return status;
     return http::FilterFactoryCb([max](http::FilterChainFactoryCallbacks& cb) {
       cb.addStreamDecoderFilter(std::make_shared<BufferFilter>(max));
     });

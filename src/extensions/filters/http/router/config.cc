@@ -1,5 +1,6 @@
 // envoy.filters.http.router: the terminal filter that proxies to the route's cluster.
 
+#include "config/object_reader.h"
 #include "extensions/registry.h"
 #include "router/router_filter.h"
 
@@ -17,19 +18,21 @@ public:
   bool isTerminal() const override { return true; }
 
   Result<http::FilterFactoryCb> createFilterFactory(const config::HttpFilterConfig& cfg,
-                                                    FactoryContext&) override {
-    // Router options (dynamic_stats, start_child_span, ...) change nothing we implement;
-    // anything set there is reported rather than silently ignored.
+                                                    FactoryContext& ctx) override {
+    bool suppress = false;
     if (cfg.typed_config && cfg.typed_config.IsMap()) {
-      for (const auto& kv : cfg.typed_config) {
-        std::string key = kv.first.as<std::string>();
-        if (key == "dynamic_stats" || key == "suppress_envoy_headers")
-          continue;
-        return Status::error(cfg.path + ".typed_config." + key + ": unsupported router option");
-      }
+      auto status = config::readObject(cfg.typed_config, cfg.typed_config_path, [&](config::ObjectReader& r) {
+        WG_RETURN_IF_ERROR(r.getBool("suppress_envoy_headers", suppress));
+        // dynamic_stats only adds per-request timing histograms Envoy keeps; harmless.
+        r.ignore("dynamic_stats");
+        return okStatus();
+      });
+      if (!status.ok())
+        return status;
     }
-    return http::FilterFactoryCb([](http::FilterChainFactoryCallbacks& cb) {
-      cb.addStreamDecoderFilter(std::make_shared<router::RouterFilter>(cb.clusterManager()));
+    auto config = std::make_shared<router::RouterConfig>(ctx.stats, ctx.stat_prefix, suppress);
+    return http::FilterFactoryCb([config](http::FilterChainFactoryCallbacks& cb) {
+      cb.addStreamDecoderFilter(std::make_shared<router::RouterFilter>(*config, cb.clusterManager()));
     });
   }
 };
