@@ -11,10 +11,10 @@
 
 #include "wasm/engine.h"
 #include "wasm/engines/v8/v8_engine.h"
+#include "synthetic_module.h"
 
 using namespace wasmgate::wasm;
 using Clock = std::chrono::steady_clock;
-using namespace std::string_literals;
 
 namespace {
 
@@ -29,55 +29,6 @@ long rssKiB() {
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-std::string leb(uint64_t v) {
-  std::string out;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(char(v ? b | 0x80 : b));
-  } while (v);
-  return out;
-}
-std::string section(uint8_t id, const std::string& payload) {
-  return std::string(1, char(id)) + leb(payload.size()) + payload;
-}
-std::string str(const std::string& s) { return leb(s.size()) + s; }
-
-// import env.h (i32)->i32; f0..f199 (i32)->i32; add (i32,i32)->i32; callh (i32)->i32.
-std::string syntheticModule() {
-  const int kFuncs = 200;
-  std::string types = leb(2) + "\x60\x01\x7f\x01\x7f" + "\x60\x02\x7f\x7f\x01\x7f";
-  std::string imports = leb(1) + str("env") + str("h") + "\x00"s + leb(0);
-  std::string funcs = leb(kFuncs + 2);
-  for (int i = 0; i < kFuncs; ++i)
-    funcs += leb(0);
-  funcs += leb(1) + leb(0);
-  std::string memory = leb(1) + "\x00"s + leb(17);
-  std::string exports = leb(kFuncs + 3);
-  for (int i = 0; i < kFuncs; ++i)
-    exports += str("f" + std::to_string(i)) + "\x00"s + leb(1 + i);
-  exports += str("add") + "\x00"s + leb(1 + kFuncs);
-  exports += str("callh") + "\x00"s + leb(2 + kFuncs);
-  exports += str("memory") + "\x02" + leb(0);
-  std::string code = leb(kFuncs + 2);
-  for (int i = 0; i < kFuncs; ++i) {
-    // local.get 0; i32.const i; i32.add; i32.const 3; i32.mul; end
-    std::string body = std::string("\x00\x20\x00\x41", 4) + leb(i % 64) + "\x6a\x41\x03\x6c\x0b";
-    code += leb(body.size()) + body;
-  }
-  std::string add = std::string("\x00\x20\x00\x20\x01\x6a\x0b", 7);
-  code += leb(add.size()) + add;
-  std::string callh = std::string("\x00\x20\x00\x10\x00\x0b", 6);
-  code += leb(callh.size()) + callh;
-  std::string blob(65536, '\0');
-  for (size_t i = 0; i < blob.size(); ++i)
-    blob[i] = char(i * 7);
-  std::string data = leb(1) + "\x00\x41"s + leb(1024) + "\x0b" + leb(blob.size()) + blob;
-  return std::string("\0asm\1\0\0\0", 8) + section(1, types) + section(2, imports) +
-         section(3, funcs) + section(5, memory) + section(7, exports) + section(10, code) +
-         section(11, data);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -89,7 +40,7 @@ int main(int argc, char** argv) {
     ss << in.rdbuf();
     bytes = ss.str();
   } else {
-    bytes = syntheticModule();
+    bytes = wasmgate::wasm::bench::syntheticModule();
   }
   auto engine = createV8Engine();
   std::printf("trap handler: %s\n", v8TrapHandlerEnabled() ? "on" : "off");
