@@ -350,8 +350,18 @@ const router::RouteEntry* ActiveStream::route() {
 
 namespace {
 std::string makeUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
+  // xorshift128+ seeded once per thread: request ids need uniqueness, not cryptography.
+  thread_local uint64_t s0 = std::random_device{}() * 0x9E3779B97F4A7C15ull | 1;
+  thread_local uint64_t s1 = std::random_device{}() * 0xBF58476D1CE4E5B9ull | 1;
+  auto next = [] {
+    uint64_t x = s0;
+    const uint64_t y = s1;
+    s0 = y;
+    x ^= x << 23;
+    s1 = x ^ y ^ (x >> 17) ^ (y >> 26);
+    return s1 + y;
+  };
+  uint64_t a = next(), b = next();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 10
   static constexpr char kHex[] = "0123456789abcdef";

@@ -642,6 +642,9 @@ const RouteEntry* RouteTable::route(const http::HeaderMap& request_headers) cons
 }
 
 const VirtualHostEntry* RouteTable::virtualHost(std::string_view authority) const {
+  // The common single "*" virtual host needs no lookup at all.
+  if (exact_domains_.empty() && suffix_wildcards_.empty() && prefix_wildcards_.empty())
+    return default_vhost_;
   if (const VirtualHostEntry* vhost = matchDomain(authority))
     return vhost;
   // Domains may name a port ("foo.com:8080"), so the port is dropped only as a fallback.

@@ -402,6 +402,46 @@ TEST(WasmEngine, TerminateIdleVmDoesNotLeakIntoOthers) {
     ASSERT_EQ(orZero(other->call<uint32_t>("quick")), 5u);
 }
 
+// Races terminate() of one VM against the end of its calls and the start of another VM's
+// calls on the same thread: the termination must never land on the other VM.
+TEST(WasmEngine, TerminationRacesStayScoped) {
+  auto module = compileOrDie("loop");
+  ImportTable imports;
+  imports.add("env", "call_guest", [](HostCallContext&, uint32_t) -> uint32_t { return 0; });
+  auto other = instantiateOrDie(*module, imports);
+  ASSERT_TRUE(other);
+  int interrupted = 0; // terminations that landed inside one of the target's calls
+  for (int iteration = 0; iteration < 200; ++iteration) {
+    auto target = instantiateOrDie(*module, imports);
+    ASSERT_TRUE(target);
+    std::atomic<bool> go{false};
+    std::thread watchdog([&] {
+      while (!go.load())
+        std::this_thread::yield();
+      const auto until = Clock::now() + std::chrono::microseconds(iteration % 40);
+      while (Clock::now() < until) {
+      }
+      target->terminate();
+    });
+    go = true;
+    // Alternate calls until the termination has landed somewhere, then a few more.
+    for (int after = 0; after < 20;) {
+      auto t = target->call<uint32_t>("busy", 2000u);
+      // Calls that start after terminate() fail up front with "wasm VM has failed: ...".
+      if (!t.ok() && t.error().rfind("wasm VM has failed", 0) != 0)
+        ++interrupted;
+      auto o = other->call<uint32_t>("busy", 2000u);
+      ASSERT_TRUE(o.ok()) << "iteration " << iteration << ": " << o.error();
+      ASSERT_EQ(*o, 0u);
+      if (target->failed())
+        ++after;
+    }
+    watchdog.join();
+  }
+  EXPECT_FALSE(other->failed());
+  std::cout << "terminations that interrupted a running call: " << interrupted << "/200\n";
+}
+
 TEST(WasmEngine, MemoryLimitRewritesDefinedMemory) {
   auto unlimited = compileOrDie("memory");
   ImportTable none;

@@ -1,6 +1,7 @@
 #include "http/http1/codec.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace wasmgate::http::http1 {
 
@@ -18,18 +19,32 @@ void appendHex(Buffer& out, uint64_t v) {
   out.append(buf, size_t(r.ptr - buf));
 }
 
-// Writes the regular (non-pseudo) headers, skipping framing headers the codec owns.
+bool codecOwnsHeader(const std::string& name) {
+  return name.empty() || name[0] == ':' || name == "transfer-encoding" || name == "connection" ||
+         name == "content-length";
+}
+
+// Writes the regular (non-pseudo) headers, skipping framing headers the codec owns. One
+// reservation, then plain copies.
 void appendHeaderLines(Buffer& out, const HeaderMap& headers) {
+  size_t total = 0;
+  for (const auto& [name, value] : headers)
+    total += name.size() + value.size() + 4;
+  char* p = out.prepareWrite(total);
+  char* start = p;
   for (const auto& [name, value] : headers) {
-    if (name.empty() || name[0] == ':')
+    if (codecOwnsHeader(name))
       continue;
-    if (name == "transfer-encoding" || name == "connection" || name == "content-length")
-      continue;
-    out.append(name);
-    out.append(": ", 2);
-    out.append(value);
-    out.append("\r\n", 2);
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
+  out.commit(size_t(p - start));
 }
 
 bool containsToken(std::string_view list, std::string_view token) {
@@ -88,7 +103,36 @@ const char* reasonPhrase(uint32_t status) {
   }
 }
 
+namespace {
+// The fixed hop-by-hop names, tested by length first so most headers cost one comparison.
+bool isHopByHop(const HeaderMap::Entry& e) {
+  const std::string& n = e.first;
+  switch (n.size()) {
+  case 2:
+    return n == "te" && !equalsIgnoreCase(e.second, "trailers");
+  case 7:
+    return n == "upgrade";
+  case 10:
+    return n == "connection" || n == "keep-alive";
+  case 16:
+    return n == "proxy-connection";
+  case 17:
+    return n == "transfer-encoding";
+  default:
+    return false;
+  }
+}
+} // namespace
+
 void removeHopByHopHeaders(HeaderMap& headers) {
+  bool any = false;
+  for (const auto& e : headers)
+    if (isHopByHop(e)) {
+      any = true;
+      break;
+    }
+  if (!any)
+    return;
   // Names listed in Connection are hop-by-hop too (RFC 9110 7.6.1).
   if (const std::string* conn = headers.get("connection")) {
     std::string list = *conn;
@@ -108,13 +152,7 @@ void removeHopByHopHeaders(HeaderMap& headers) {
       pos = comma + 1;
     }
   }
-  headers.removeIf([](const HeaderMap::Entry& e) {
-    const std::string& n = e.first;
-    if (n == "te")
-      return !equalsIgnoreCase(e.second, "trailers");
-    return n == "connection" || n == "keep-alive" || n == "proxy-connection" ||
-           n == "transfer-encoding" || n == "upgrade";
-  });
+  headers.removeIf(isHopByHop);
 }
 
 // ---------------------------------------------------------------------------------------------
