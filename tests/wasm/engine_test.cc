@@ -425,18 +425,20 @@ TEST(WasmEngine, TerminationRacesStayScoped) {
     });
     go = true;
     // Alternate calls until the termination has landed somewhere, then a few more.
-    for (int after = 0; after < 20;) {
+    std::string bystander_error;
+    for (int after = 0; after < 20 && bystander_error.empty();) {
       auto t = target->call<uint32_t>("busy", 2000u);
       // Calls that start after terminate() fail up front with "wasm VM has failed: ...".
       if (!t.ok() && t.error().rfind("wasm VM has failed", 0) != 0)
         ++interrupted;
       auto o = other->call<uint32_t>("busy", 2000u);
-      ASSERT_TRUE(o.ok()) << "iteration " << iteration << ": " << o.error();
-      ASSERT_EQ(*o, 0u);
+      if (!o.ok() || *o != 0)
+        bystander_error = o.ok() ? "wrong result" : o.error();
       if (target->failed())
         ++after;
     }
     watchdog.join();
+    ASSERT_EQ(bystander_error, "") << "iteration " << iteration;
   }
   EXPECT_FALSE(other->failed());
   std::cout << "terminations that interrupted a running call: " << interrupted << "/200\n";

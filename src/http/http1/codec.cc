@@ -47,22 +47,28 @@ void appendHeaderLines(Buffer& out, const HeaderMap& headers) {
   out.commit(size_t(p - start));
 }
 
-bool containsToken(std::string_view list, std::string_view token) {
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t comma = list.find(',', pos);
-    if (comma == std::string_view::npos)
-      comma = list.size();
-    std::string_view item = list.substr(pos, comma - pos);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (equalsIgnoreCase(item, token))
-      return true;
-    pos = comma + 1;
+// Frames one body slice (drained from `data`): as a chunk, or as is for a known length.
+void appendBody(Buffer& out, Buffer& data, bool chunked, bool end_stream) {
+  if (!chunked) {
+    out.move(data);
+    return;
   }
-  return false;
+  if (!data.empty()) {
+    appendHex(out, data.size());
+    out.append("\r\n");
+    out.append(data);
+    out.append("\r\n");
+    data.clear();
+  }
+  if (end_stream)
+    out.append("0\r\n\r\n");
+}
+
+// The last chunk followed by trailer fields.
+void appendChunkedTrailers(Buffer& out, const HeaderMap& trailers) {
+  out.append("0\r\n");
+  appendHeaderLines(out, trailers);
+  out.append("\r\n");
 }
 
 } // namespace
@@ -301,21 +307,10 @@ void ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) {
 }
 
 void ServerCodec::encodeData(Buffer& data, bool end_stream) {
-  if (request_is_head_) {
+  if (request_is_head_)
     data.clear();
-  } else if (chunked_response_) {
-    if (!data.empty()) {
-      appendHex(out_, data.size());
-      out_.append("\r\n");
-      out_.append(data);
-      out_.append("\r\n");
-      data.clear();
-    }
-    if (end_stream)
-      out_.append("0\r\n\r\n");
-  } else {
-    out_.move(data);
-  }
+  else
+    appendBody(out_, data, chunked_response_, end_stream);
   if (end_stream)
     response_complete_ = true;
   connection_.write(out_);
@@ -323,9 +318,7 @@ void ServerCodec::encodeData(Buffer& data, bool end_stream) {
 
 void ServerCodec::encodeTrailers(const HeaderMap& trailers) {
   if (chunked_response_) {
-    out_.append("0\r\n");
-    appendHeaderLines(out_, trailers);
-    out_.append("\r\n");
+    appendChunkedTrailers(out_, trailers);
     connection_.write(out_);
   }
   response_complete_ = true;
@@ -379,19 +372,7 @@ void ClientCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) {
 }
 
 void ClientCodec::encodeData(Buffer& data, bool end_stream) {
-  if (chunked_request_) {
-    if (!data.empty()) {
-      appendHex(out_, data.size());
-      out_.append("\r\n");
-      out_.append(data);
-      out_.append("\r\n");
-      data.clear();
-    }
-    if (end_stream)
-      out_.append("0\r\n\r\n");
-  } else {
-    out_.move(data);
-  }
+  appendBody(out_, data, chunked_request_, end_stream);
   if (end_stream)
     request_complete_ = true;
   connection_.write(out_);
@@ -399,9 +380,7 @@ void ClientCodec::encodeData(Buffer& data, bool end_stream) {
 
 void ClientCodec::encodeTrailers(const HeaderMap& trailers) {
   if (chunked_request_) {
-    out_.append("0\r\n");
-    appendHeaderLines(out_, trailers);
-    out_.append("\r\n");
+    appendChunkedTrailers(out_, trailers);
     connection_.write(out_);
   }
   request_complete_ = true;
