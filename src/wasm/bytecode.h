@@ -109,15 +109,14 @@ struct ModuleInfo {
   std::vector<Limits> memories;         // defined memories
   std::vector<Export> exports;
   std::vector<CustomSection> custom_sections;
-  std::vector<CodeRange> code;          // defined functions, in order
+  std::vector<CodeRange> code; // defined functions, in order
   std::optional<uint32_t> start_function;
 
   const Export* findExport(std::string_view name) const;
   // The function index whose body contains a module byte offset, if any.
   std::optional<uint32_t> functionAtOffset(uint32_t offset) const;
   // Payloads of every custom section with this name (a name may repeat), as views into `bytes`.
-  std::vector<std::string_view> customSections(std::string_view bytes,
-                                               std::string_view name) const;
+  std::vector<std::string_view> customSections(std::string_view bytes, std::string_view name) const;
 };
 
 // Parsed "name" custom section. Only the module and function subsections are kept; others

@@ -40,7 +40,7 @@ class WasmVm;
 
 template <class T>
 concept WasmInt = std::same_as<T, uint32_t> || std::same_as<T, int32_t> ||
-                  std::same_as<T, uint64_t> || std::same_as<T, int64_t>;
+    std::same_as<T, uint64_t> || std::same_as<T, int64_t>;
 
 template <class T>
 concept WasmResultType = std::is_void_v<T> || WasmInt<T>;
@@ -151,7 +151,7 @@ private:
   template <class F, class R, class... A>
   static uint64_t invokeImpl(void* callable, HostCallContext& ctx, const uint64_t* args) {
     F& f = *static_cast<F*>(callable);
-    return [&]<size_t... I>(std::index_sequence<I...>) -> uint64_t {
+    return [&]<size_t... I>(std::index_sequence<I...>)->uint64_t {
       (void)args;
       if constexpr (std::is_void_v<R>) {
         f(ctx, detail::fromBits<A>(args[I])...);
@@ -159,7 +159,8 @@ private:
       } else {
         return detail::toBits<R>(f(ctx, detail::fromBits<A>(args[I])...));
       }
-    }(std::index_sequence_for<A...>{});
+    }
+    (std::index_sequence_for<A...>{});
   }
 
   FunctionType type_;
@@ -225,8 +226,7 @@ public:
 
   // Resolves an exported function with exactly this signature to a handle for callRaw();
   // nullopt when it is missing or has another signature.
-  virtual std::optional<uint32_t> findFunction(std::string_view name,
-                                               const FunctionType& type) = 0;
+  virtual std::optional<uint32_t> findFunction(std::string_view name, const FunctionType& type) = 0;
 
   // Calls a resolved function. args holds one 64-bit pattern per parameter (i32 zero-extended);
   // the result is the returned pattern, 0 for a void function. On a trap, termination or host
