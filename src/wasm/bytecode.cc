@@ -301,9 +301,9 @@ int sectionRank(uint8_t id) {
 }
 
 const char* sectionName(uint8_t id) {
-  static const char* names[] = {"custom", "type",  "import", "function", "table",
-                                "memory", "global", "export", "start",    "element",
-                                "code",   "data",  "data count", "tag"};
+  static const char* names[] = {"custom", "type",   "import",     "function", "table",
+                                "memory", "global", "export",     "start",    "element",
+                                "code",   "data",   "data count", "tag"};
   return id < 14 ? names[id] : "unknown";
 }
 
@@ -348,7 +348,8 @@ Status parseImports(Reader& r, ModuleInfo& m) {
     if (!r.name(im.module, "import module name") || !r.name(im.name, "import field name") ||
         !r.u8(kind))
       break;
-    const std::string which = "import " + std::to_string(i) + " (" + im.module + "." + im.name + ")";
+    const std::string which = "import " + std::to_string(i) + " (" + im.module + "." + im.name +
+                              ")";
     switch (kind) {
     case 0: // function
     case 4: // tag
@@ -400,8 +401,7 @@ Status parseImports(Reader& r, ModuleInfo& m) {
       }
       break;
     }
-    default:
-      r.fail(which + ": unknown import kind " + std::to_string(kind));
+    default: r.fail(which + ": unknown import kind " + std::to_string(kind));
     }
     if (r.ok())
       m.imports.push_back(std::move(im));
@@ -539,7 +539,8 @@ Result<ModuleInfo> parseModule(std::string_view bytes) {
     m.sections.push_back({id, uint32_t(pos), uint32_t(payload_offset), size});
     pos = header.pos();
 
-    Reader r(bytes, payload_offset, payload_offset + size, std::string(sectionName(id)) + " section");
+    Reader r(bytes, payload_offset, payload_offset + size,
+             std::string(sectionName(id)) + " section");
     if (id == 0) {
       CustomSection c;
       if (!r.name(c.name, "custom section name"))

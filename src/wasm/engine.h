@@ -150,17 +150,20 @@ private:
 
   template <class F, class R, class... A>
   static uint64_t invokeImpl(void* callable, HostCallContext& ctx, const uint64_t* args) {
-    F& f = *static_cast<F*>(callable);
-    return [&]<size_t... I>(std::index_sequence<I...>)->uint64_t {
-      (void)args;
-      if constexpr (std::is_void_v<R>) {
-        f(ctx, detail::fromBits<A>(args[I])...);
-        return 0;
-      } else {
-        return detail::toBits<R>(f(ctx, detail::fromBits<A>(args[I])...));
-      }
+    return invokeUnpacked<F, R, A...>(*static_cast<F*>(callable), ctx, args,
+                                      std::index_sequence_for<A...>{});
+  }
+
+  template <class F, class R, class... A, size_t... I>
+  static uint64_t invokeUnpacked(F& f, HostCallContext& ctx, const uint64_t* args,
+                                 std::index_sequence<I...>) {
+    (void)args; // unused when there are no parameters
+    if constexpr (std::is_void_v<R>) {
+      f(ctx, detail::fromBits<A>(args[I])...);
+      return 0;
+    } else {
+      return detail::toBits<R>(f(ctx, detail::fromBits<A>(args[I])...));
     }
-    (std::index_sequence_for<A...>{});
   }
 
   FunctionType type_;
@@ -255,8 +258,10 @@ public:
   virtual std::optional<std::span<char>> getMemoryMutable(uint32_t ptr, uint32_t size) = 0;
 
   bool setMemory(uint32_t ptr, std::string_view data) {
+    if (data.size() > UINT32_MAX)
+      return false;
     auto view = getMemoryMutable(ptr, uint32_t(data.size()));
-    if (!view || data.size() > UINT32_MAX)
+    if (!view)
       return false;
     if (!data.empty())
       std::memcpy(view->data(), data.data(), data.size());
@@ -273,8 +278,9 @@ public:
   // True after a trap, a host trap or terminate(); every later call returns an error.
   virtual bool failed() const = 0;
   virtual std::string failureReason() const = 0;
-  // Thread-safe. Stops the guest code running in this VM, if any, as soon as possible: that
-  // call returns "terminated (callback took too long)". The VM is failed afterwards either way.
+  // Thread-safe (the watchdog's call). Stops guest code running in this VM, if any, as soon as
+  // possible: that call returns "terminated (callback took too long)"; other VMs on the same
+  // thread are unaffected. The VM is failed afterwards either way.
   virtual void terminate() = 0;
 
   // ---- embedder data: lets host functions find their owner without thread-locals.

@@ -6,13 +6,40 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
 #include <functional>
+#include <new>
 #include <string>
 #include <vector>
 
+// Counts heap allocations made on this thread while a test asks for it (AllocationCounter).
+namespace {
+thread_local bool g_count_allocations = false;
+thread_local size_t g_allocations = 0;
+} // namespace
+
+void* operator new(std::size_t n) {
+  if (g_count_allocations)
+    ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1))
+    return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
 namespace wasmgate::http {
 namespace {
+
+struct AllocationCounter {
+  AllocationCounter() {
+    g_allocations = 0;
+    g_count_allocations = true;
+  }
+  ~AllocationCounter() { g_count_allocations = false; }
+  size_t count() const { return g_allocations; }
+};
 
 using HS = FilterHeadersStatus;
 using DS = FilterDataStatus;
@@ -370,6 +397,10 @@ TEST_F(FilterIteratorTest, DataBufferOverflowAtTheLimit) {
   data("e", false);
   EXPECT_EQ(a.overflows, 1);
   EXPECT_TRUE(a.watermarks.empty());
+  // Reported once: the adapter decides what an overflow does to the stream.
+  f(0).data = {DS::StopIterationAndBuffer};
+  data("f", false);
+  EXPECT_EQ(a.overflows, 1);
 }
 
 TEST_F(FilterIteratorTest, DataWatermarkReleasedOnResume) {
@@ -410,6 +441,21 @@ TEST_F(FilterIteratorTest, LastFilterBufferingHoldsTheSink) {
   EXPECT_EQ(take(), (Log{"D0:a", "D1:a"}));
   data("b", true);
   EXPECT_EQ(take(), (Log{"D0:b!", "D1:ab!", "sD:ab!"}));
+}
+
+// The router's pattern: the last filter holds the headers and consumes body and trailers.
+TEST_F(FilterIteratorTest, TerminalFilterConsumingEverythingKeepsNothingBuffered) {
+  filters(2);
+  f(1).headers = {HS::StopIteration};
+  f(1).data = {DS::StopIterationNoBuffer, DS::StopIterationNoBuffer, DS::StopIterationNoBuffer};
+  f(1).trailers = {TS::StopIteration};
+  headers(false);
+  data("a", false);
+  data("bc", false);
+  EXPECT_EQ(it.bufferedBody(), nullptr);
+  trailers();
+  EXPECT_EQ(take(), (Log{"H0", "H1", "D0:a", "D1:a", "D0:bc", "D1:bc", "T0", "T1"}));
+  EXPECT_FALSE(it.headersSent());
 }
 
 // ---- trailers -------------------------------------------------------------------------------------
@@ -599,6 +645,85 @@ TEST_F(FilterIteratorTest, ContinueCalledInsideOwnCallbackAppliesAfterItReturns)
   headers(false);
   data("a", true);
   EXPECT_EQ(take(), (Log{"H0", "D0:a!", "H1", "sH", "D1:a!", "sD:a!"}));
+}
+
+// ---- allocation-free common path ---------------------------------------------------------------
+
+// Counts calls without recording anything, so the test itself does not allocate.
+struct CountingAdapter {
+  size_t filters = 3;
+  size_t hold_at = SIZE_MAX; // this filter stops headers and consumes the body (router-like)
+  size_t calls = 0;
+  size_t sunk = 0;
+  size_t size() const { return filters; }
+  FilterHeadersStatus headers(size_t i, HeaderMap&, bool) {
+    ++calls;
+    return i == hold_at ? HS::StopIteration : HS::Continue;
+  }
+  FilterDataStatus data(size_t i, Buffer& d, bool) {
+    ++calls;
+    if (i == hold_at) {
+      d.clear();
+      return DS::StopIterationNoBuffer;
+    }
+    return DS::Continue;
+  }
+  FilterTrailersStatus trailers(size_t i, HeaderMap&) {
+    ++calls;
+    return i == hold_at ? TS::StopIteration : TS::Continue;
+  }
+  void sinkHeaders(HeaderMap&, bool) { ++sunk; }
+  void sinkData(Buffer& d, bool) {
+    sunk += d.size();
+    d.clear();
+  }
+  void sinkTrailers(HeaderMap&) { ++sunk; }
+  bool stopped() const { return false; }
+  void onBufferOverflow() {}
+  void onBufferWatermark(bool) {}
+  size_t bufferLimit() const { return 1 << 20; }
+};
+
+TEST(FilterIteratorAllocationTest, StreamingThroughDoesNotAllocate) {
+  CountingAdapter a;
+  HeaderMap h, t;
+  FilterIterator<CountingAdapter> it(a);
+  it.setHeaders(&h);
+  Buffer chunk;
+  chunk.append("warm-up"); // the producer's reusable buffer
+  chunk.clear();
+  AllocationCounter counter;
+  it.onHeaders(false);
+  for (int i = 0; i < 100; ++i) {
+    chunk.append("0123456");
+    it.onData(chunk, false);
+  }
+  it.onTrailers(t);
+  EXPECT_EQ(counter.count(), 0u);
+  EXPECT_EQ(a.sunk, 1u + 700u + 1u);
+  EXPECT_EQ(a.calls, 3u + 300u + 3u);
+}
+
+TEST(FilterIteratorAllocationTest, HeldHeadersWithConsumedBodyDoesNotAllocatePerChunk) {
+  CountingAdapter a;
+  a.hold_at = 2;
+  HeaderMap h;
+  FilterIterator<CountingAdapter> it(a);
+  it.setHeaders(&h);
+  Buffer chunk;
+  it.onHeaders(false);
+  for (int i = 0; i < 3; ++i) { // warm-up: the first chunks set up reusable state
+    chunk.append("0123456");
+    it.onData(chunk, false);
+  }
+  AllocationCounter counter;
+  for (int i = 0; i < 100; ++i) {
+    chunk.append("0123456");
+    it.onData(chunk, false);
+  }
+  EXPECT_EQ(counter.count(), 0u);
+  EXPECT_EQ(a.calls, 3u + 103u * 3u);
+  EXPECT_EQ(a.sunk, 0u);
 }
 
 // ---- end_stream bookkeeping --------------------------------------------------------------------------

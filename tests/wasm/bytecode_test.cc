@@ -36,7 +36,9 @@ std::string name(const std::string& s) { return leb(s.size()) + s; }
 std::string section(uint8_t id, const std::string& payload) {
   return std::string(1, char(id)) + leb(payload.size()) + payload;
 }
-std::string module(const std::string& sections) { return std::string("\0asm\1\0\0\0", 8) + sections; }
+std::string module(const std::string& sections) {
+  return std::string("\0asm\1\0\0\0", 8) + sections;
+}
 const std::string kI32(1, '\x7f'), kI64(1, '\x7e');
 // type section: (i32,i64)->i32 and ()->void
 const std::string kTypes = section(1, leb(2) + "\x60" + leb(2) + kI32 + kI64 + leb(1) + kI32 +
@@ -52,7 +54,11 @@ TEST(Bytecode, Header) {
   EXPECT_TRUE(checkHeader(module("")).ok());
   EXPECT_FALSE(checkHeader("").ok());
   EXPECT_NE(checkHeader(std::string("\0as", 3)).message().find("too short"), std::string::npos);
-  EXPECT_NE(checkHeader("\x7f" "ELF\1\0\0\0"s).message().find("magic"), std::string::npos);
+  EXPECT_NE(checkHeader("\x7f"
+                        "ELF\1\0\0\0"s)
+                .message()
+                .find("magic"),
+            std::string::npos);
   EXPECT_NE(checkHeader(std::string("\0asm\x0d\0\1\0", 8)).message().find("version"),
             std::string::npos);
   auto empty = parseModule(module(""));
@@ -115,12 +121,12 @@ TEST(Bytecode, FunctionAtOffsetMapsBodiesToIndexes) {
 }
 
 TEST(Bytecode, ImportsOfEveryKind) {
-  const std::string imports =
-      section(2, leb(4) +                                          //
-                     name("env") + name("f") + "\x00"s + leb(0) +   // function, type 0
-                     name("env") + name("t") + "\x01\x70\x00"s + leb(1) + // table funcref min 1
-                     name("env") + name("m") + "\x02\x03" + leb(1) + leb(8) + // shared memory
-                     name("env") + name("g") + "\x03\x7e\x01"); // mutable i64 global
+  const std::string imports = section(
+      2, leb(4) +                                                     //
+             name("env") + name("f") + "\x00"s + leb(0) +             // function, type 0
+             name("env") + name("t") + "\x01\x70\x00"s + leb(1) +     // table funcref min 1
+             name("env") + name("m") + "\x02\x03" + leb(1) + leb(8) + // shared memory
+             name("env") + name("g") + "\x03\x7e\x01");               // mutable i64 global
   auto m = parseModule(module(kTypes + imports));
   ASSERT_TRUE(m.ok()) << m.error();
   ASSERT_EQ(m->imports.size(), 4u);
@@ -171,10 +177,10 @@ TEST(Bytecode, MalformedInputsAreErrors) {
               "does not match function count");
   expectError(module(kTypes + section(3, leb(1) + leb(1))), "without code section");
   const std::string fn = kTypes + section(3, leb(1) + leb(1));
-  expectError(module(fn + section(7, leb(2) + name("a") + "\x00"s + leb(0) + name("a") + "\x00"s +
-                                         leb(0)) +
-                     section(10, leb(1) + leb(2) + "\x00\x0b"s)),
-              "duplicate export name 'a'");
+  expectError(
+      module(fn + section(7, leb(2) + name("a") + "\x00"s + leb(0) + name("a") + "\x00"s + leb(0)) +
+             section(10, leb(1) + leb(2) + "\x00\x0b"s)),
+      "duplicate export name 'a'");
   expectError(module(section(5, leb(1) + "\x00"s + leb(1) + "zz")), "trailing bytes");
   expectError(module(section(5, leb(1) + "\x09" + leb(1))), "bad limits flags");
   expectError(module(section(5, leb(1) + "\x01" + leb(5) + leb(2))), "maximum below minimum");
@@ -195,8 +201,8 @@ TEST(Bytecode, EveryTruncationIsHandled) {
       boundaries.push_back(s.payload_offset + s.payload_size);
     for (size_t n = 0; n < bytes.size(); ++n) {
       auto r = parseModule(bytes.substr(0, n));
-      const bool at_boundary =
-          std::find(boundaries.begin(), boundaries.end(), n) != boundaries.end();
+      const bool at_boundary = std::find(boundaries.begin(), boundaries.end(), n) !=
+                               boundaries.end();
       if (!at_boundary) {
         EXPECT_FALSE(r.ok()) << stem << " truncated to " << n << " bytes parsed";
       }
@@ -205,10 +211,10 @@ TEST(Bytecode, EveryTruncationIsHandled) {
 }
 
 TEST(Bytecode, NameSection) {
-  const std::string good = std::string("\x00", 1) + leb(4) + name("mod") +   // module name
-                           std::string("\x01", 1) + leb(10) + leb(2) +       // 2 function names
-                           leb(0) + name("aa") + leb(3) + name("bbb") +      //
-                           std::string("\x02", 1) + leb(2) + "\x00\x00"s;     // locals: skipped
+  const std::string good = std::string("\x00", 1) + leb(4) + name("mod") + // module name
+                           std::string("\x01", 1) + leb(10) + leb(2) +     // 2 function names
+                           leb(0) + name("aa") + leb(3) + name("bbb") +    //
+                           std::string("\x02", 1) + leb(2) + "\x00\x00"s;  // locals: skipped
   auto n = parseNameSection(good);
   ASSERT_TRUE(n.ok()) << n.error();
   EXPECT_EQ(n->module_name, "mod");
@@ -242,7 +248,7 @@ TEST(Bytecode, LimitMemoryPages) {
   EXPECT_EQ(m->memories[0].min, 1u);
   EXPECT_EQ(m->memories[0].max, 4u);
   EXPECT_EQ(m->findExport("grow")->type.toString(), "(i32)->i32"); // rest intact
-  auto again = limitMemoryPages(*limited, 4); // idempotent
+  auto again = limitMemoryPages(*limited, 4);                      // idempotent
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *limited);
   auto looser = limitMemoryPages(*limited, 100); // a smaller existing max is kept

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <thread>
 
+#include "synthetic_module.h"
 #include "wasm/engine.h"
 #include "wasm/engines/v8/v8_engine.h"
-#include "synthetic_module.h"
 
 using namespace wasmgate::wasm;
 using Clock = std::chrono::steady_clock;

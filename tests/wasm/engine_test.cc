@@ -97,7 +97,7 @@ TEST(WasmEngine, NameAndCompileErrors) {
   const std::string ill_typed = "\0asm\1\0\0\0"
                                 "\x01\x05\x01\x60\x00\x01\x7f" // type: ()->i32
                                 "\x03\x02\x01\x00"             // one function of type 0
-                                "\x0a\x04\x01\x02\x00\x0b"s; // body: empty (no i32 result)
+                                "\x0a\x04\x01\x02\x00\x0b"s;   // body: empty (no i32 result)
   auto invalid = engine()->compile(ill_typed, "ill_typed");
   ASSERT_FALSE(invalid.ok());
   EXPECT_NE(invalid.error().find("CompileError"), std::string::npos) << invalid.error();
@@ -310,6 +310,30 @@ TEST(WasmEngine, TrapsCarryBacktraceAndFailTheVm) {
   }
 }
 
+TEST(WasmEngine, BacktraceWithoutNameSectionUsesIndexes) {
+  // Drop the "name" custom section from traps.wasm.
+  const std::string bytes = readModule("traps");
+  auto info = parseModule(bytes);
+  ASSERT_TRUE(info.ok());
+  std::string stripped = bytes.substr(0, 8);
+  for (const auto& s : info->sections) {
+    const bool is_name = s.id == 0 && bytes.substr(s.payload_offset, 5) == "\x04name";
+    if (!is_name)
+      stripped += bytes.substr(s.offset, s.payload_offset + s.payload_size - s.offset);
+  }
+  auto module = engine()->compile(stripped, "stripped");
+  ASSERT_TRUE(module.ok()) << module.error();
+  EXPECT_TRUE((*module)->names().function_names.empty());
+  ImportTable imports;
+  imports.add("env", "host_trap", [](HostCallContext&, uint32_t) -> uint32_t { return 0; });
+  auto vm = instantiateOrDie(**module, imports);
+  ASSERT_TRUE(vm);
+  auto s = vm->call<void>("unreachable");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("#0 func[1]\n  #1 func[2]\n  #2 func[3]"), std::string::npos)
+      << s.message();
+}
+
 TEST(WasmEngine, NestedTrapUnwindsTheOuterCall) {
   auto module = compileOrDie("basic");
   BasicHost host;
@@ -380,12 +404,39 @@ TEST(WasmEngine, TerminateRunawayLoopFromAnotherThread) {
   EXPECT_EQ(orZero(fresh->call<uint32_t>("quick")), 5u);
 
   // Runaway code reached through a host function (guest -> host -> guest loop).
-  auto [nested, nested_latency] =
-      runWithWatchdog(*fresh, 30ms, [&] { return fresh->call<uint32_t>("via_host").status(); });
+  auto [nested, nested_latency] = runWithWatchdog(
+      *fresh, 30ms, [&] { return fresh->call<uint32_t>("via_host").status(); });
   ASSERT_FALSE(nested.ok());
   EXPECT_NE(nested.message().find("terminated"), std::string::npos) << nested.message();
   EXPECT_LT(nested_latency, 100ms);
   EXPECT_EQ(orZero(bystander->call<uint32_t>("quick")), 5u);
+}
+
+// VM A's host function calls into VM B on the same thread (same isolate, one V8 call stack);
+// terminating B must end B's call only, and A's call must carry on.
+TEST(WasmEngine, TerminateVmNestedInsideAnotherVmsHostCall) {
+  auto module = compileOrDie("loop");
+  WasmVm* inner = nullptr;
+  std::string inner_error;
+  ImportTable imports;
+  imports.add("env", "call_guest", [&](HostCallContext&, uint32_t) -> uint32_t {
+    auto r = inner->call<uint32_t>("spin_i32", 0u);
+    inner_error = r.ok() ? "" : r.error();
+    return 7;
+  });
+  auto a = instantiateOrDie(*module, imports);
+  auto b = instantiateOrDie(*module, imports);
+  ASSERT_TRUE(a && b);
+  inner = b.get();
+  auto [status, latency] = runWithWatchdog(*b, 30ms, [&] {
+    auto r = a->call<uint32_t>("via_host");
+    return r.ok() ? (*r == 7 ? okStatus() : Status::error("wrong result")) : r.status();
+  });
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_NE(inner_error.find("terminated (callback took too long)"), std::string::npos);
+  EXPECT_TRUE(b->failed());
+  EXPECT_FALSE(a->failed());
+  EXPECT_EQ(orZero(a->call<uint32_t>("quick")), 5u);
 }
 
 TEST(WasmEngine, TerminateIdleVmDoesNotLeakIntoOthers) {
@@ -469,8 +520,7 @@ TEST(WasmEngine, MemoryLimitRewritesDefinedMemory) {
   opts.max_memory_bytes = 0; // below the module's initial page
   auto too_small = engine()->compile(readModule("memory"), "memory", opts);
   ASSERT_FALSE(too_small.ok());
-  EXPECT_NE(too_small.error().find("more than the limit"), std::string::npos)
-      << too_small.error();
+  EXPECT_NE(too_small.error().find("more than the limit"), std::string::npos) << too_small.error();
 }
 
 TEST(WasmEngine, MemoryLimitAppliesToImportedMemory) {

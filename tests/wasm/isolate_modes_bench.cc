@@ -96,8 +96,7 @@ int main(int argc, char** argv) {
     imports->Set(ctx, str(iso, "env"), env).Check();
     v8::Local<v8::Value> args[] = {module, imports};
     auto instance = ctor->NewInstance(ctx, 2, args).ToLocalChecked();
-    auto exports =
-        instance->Get(ctx, str(iso, "exports")).ToLocalChecked().As<v8::Object>();
+    auto exports = instance->Get(ctx, str(iso, "exports")).ToLocalChecked().As<v8::Object>();
     auto f7 = exports->Get(ctx, str(iso, "f7")).ToLocalChecked().As<v8::Function>();
     v8::Local<v8::Value> one[] = {v8::Integer::New(iso, 1)};
     (void)f7->Call(ctx, v8::Undefined(iso), 1, one).ToLocalChecked();

@@ -1,5 +1,5 @@
-// Compiled only by targets that link wasmgate::v8 (it defines WG_WITH_V8): the main build globs
-// every src/**/*.cc, and V8's headers are not on its include path until the engine is wired in.
+// Compiled only by targets that link wasmgate::v8 (it defines WG_WITH_V8), so a build that globs
+// every src/**/*.cc without V8's headers on its include path still builds.
 #ifdef WG_WITH_V8
 
 #include "wasm/engines/v8/v8_engine.h"
@@ -94,9 +94,9 @@ struct V8Handles {
 
 class IsolateHolder {
 public:
-  // The calling thread's isolate, created on first use. It stays entered on its thread (so each
-  // call's Isolate::Scope is a counter bump, not V8's per-thread-data lookup under a mutex) and
-  // is exited when the thread ends; VMs still alive keep it until they are destroyed.
+  // The calling thread's isolate, created on first use. It stays entered on its thread, so the
+  // Isolate::Scope of each call is a counter bump rather than V8's per-thread-data lookup under
+  // a mutex; it is exited when the thread ends, and VMs still alive keep it until destroyed.
   static std::shared_ptr<IsolateHolder> forCurrentThread() {
     struct ThreadSlot {
       std::shared_ptr<IsolateHolder> holder;
@@ -160,27 +160,29 @@ public:
   // a request that lands after that VM's call ended must be cancelled before this thread runs
   // another VM. Both sides publish first and check second (all seq_cst), so at least one of
   // them sees the other:
-  //   owner:    vm.active_++ ; check vm.terminate_requested_       (enter)
+  //   owner:    vm.active_++ ; check vm.terminate_requested_                       (enter)
   //   watchdog: vm.terminate_requested_ = true ; terminating_++ ; if vm.active_: arm + terminate
-  //   owner:    vm.active_-- ; wait for terminating_ == 0 ; if armed: cancel   (outermost leave)
-  // Guest calls nest (host functions call back into guests); only the outermost leave cancels.
+  //   owner:    vm.active_-- ; wait for terminating_ == 0 ; if armed and no VM still on this
+  //             thread's call stack was asked to terminate: cancel                   (leave)
+  // Guest calls nest (a host function may call a guest, even another VM's), so the check runs
+  // at every leave: a VM terminated inside another VM's host call doesn't take the caller down.
   // Returns false when the VM was asked to terminate before it could start.
   bool enter(std::atomic<int>& active, const std::atomic<bool>& terminate_requested) {
-    ++depth_;
+    stack_.push_back(&terminate_requested);
     active.fetch_add(1);
     return !terminate_requested.load();
   }
   void leave(std::atomic<int>& active) {
     active.fetch_sub(1);
-    if (--depth_ > 0)
-      return;
+    stack_.pop_back();
     while (terminating_.load() != 0)
       std::this_thread::yield(); // a watchdog is between its check and TerminateExecution
-    if (armed_.load()) {
+    if (armed_.load() && std::none_of(stack_.begin(), stack_.end(),
+                                      [](const std::atomic<bool>* r) { return r->load(); })) {
       armed_.store(false);
       isolate_->CancelTerminateExecution();
     }
-    if (++outermost_calls_ % kPumpInterval == 0)
+    if (stack_.empty() && ++outermost_calls_ % kPumpInterval == 0)
       pumpTasks();
   }
   void terminateIfRunning(const std::atomic<int>& active) {
@@ -227,7 +229,9 @@ private:
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> instance_ctor_, memory_ctor_, table_ctor_;
-  int depth_ = 0;                // guest calls in progress on this thread (owner only)
+  // Guest calls in progress on this thread, outermost first (owner only): each VM's
+  // terminate_requested_ flag.
+  std::vector<const std::atomic<bool>*> stack_;
   uint32_t outermost_calls_ = 0; // owner only
   std::atomic<int> terminating_{0};
   std::atomic<bool> armed_{false};
@@ -286,9 +290,10 @@ public:
     auto index = info_.functionAtOffset(offset);
     if (index) {
       const std::string* mine = names_.functionName(*index);
-      const std::string label = mine ? *mine : "func[" + std::to_string(*index) + "]";
-      if (v8_name.empty() || !mine || v8_name == "$" + *mine || v8_name == *mine)
-        return label + " [func " + std::to_string(*index) + "]";
+      if (!mine)
+        return "func[" + std::to_string(*index) + "]";
+      if (v8_name.empty() || v8_name == "$" + *mine || v8_name == *mine)
+        return *mine + " [func " + std::to_string(*index) + "]";
     }
     if (!v8_name.empty())
       return v8_name[0] == '$' ? v8_name.substr(1) : v8_name;
@@ -408,6 +413,8 @@ private:
                                            uint32_t index) {
     auto& slot = handles_->functions[index];
     if (slot.IsEmpty()) {
+      if (handles_->exports.IsEmpty()) // still instantiating (a start function's host call)
+        return {};
       v8::Local<v8::Value> v;
       if (!handles_->exports.Get(iso)
                ->Get(ctx, v8Str(iso, module_->functions()[index].name))
@@ -435,6 +442,7 @@ private:
     mem_size_ = 0;
     if (!handles_->memory.IsEmpty()) {
       v8::Isolate* iso = holder_->isolate();
+      v8::Isolate::Scope isolate_scope(iso);
       v8::HandleScope handle_scope(iso);
       auto buffer = handles_->memory.Get(iso)->Buffer();
       mem_base_ = static_cast<char*>(buffer->Data());
@@ -527,12 +535,13 @@ Result<uint64_t> V8Vm::callRaw(uint32_t function, std::span<const uint64_t> args
   holder_->collectGraves();
 
   v8::Isolate* iso = holder_->isolate();
+  v8::Isolate::Scope isolate_scope(iso);
   v8::HandleScope handle_scope(iso);
   auto ctx = holder_->context();
   v8::Context::Scope context_scope(ctx);
   auto fn = exportedFunction(iso, ctx, function);
   if (fn.IsEmpty())
-    return Status::error("export '" + exported.name + "' is not a function");
+    return Status::error("export '" + exported.name + "' is not available (still instantiating?)");
 
   v8::Local<v8::Value> argv[kMaxTypedParams];
   for (size_t i = 0; i < args.size(); ++i)
@@ -547,7 +556,8 @@ Result<uint64_t> V8Vm::callRaw(uint32_t function, std::span<const uint64_t> args
     struct Running {
       V8Vm& vm;
       bool started;
-      explicit Running(V8Vm& v) : vm(v), started(v.holder_->enter(v.active_, v.terminate_requested_)) {
+      explicit Running(V8Vm& v)
+          : vm(v), started(v.holder_->enter(v.active_, v.terminate_requested_)) {
         vm.mem_valid_ = false;
       }
       ~Running() {
@@ -607,8 +617,8 @@ void V8Vm::hostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
       iso->TerminateExecution(); // uncatchable; cancelled when the outermost call ends
     } else {
       const std::string reason = vm.host_trap_ ? *vm.host_trap_
-                                               : "host function " + binding->import->module +
-                                                     "." + binding->import->name + " failed";
+                                               : "host function " + binding->import->module + "." +
+                                                     binding->import->name + " failed";
       iso->ThrowException(v8::Exception::Error(v8Str(iso, reason)));
     }
     return;
@@ -639,6 +649,7 @@ Result<std::unique_ptr<WasmVm>> V8Module::instantiate(const ImportResolver& reso
   holder->pumpTasks();
   auto vm = std::make_unique<V8Vm>(holder, shared_from_this());
   v8::Isolate* iso = holder->isolate();
+  v8::Isolate::Scope isolate_scope(iso);
   v8::HandleScope handle_scope(iso);
   auto ctx = holder->context();
   v8::Context::Scope context_scope(ctx);
@@ -709,8 +720,8 @@ Result<std::unique_ptr<WasmVm>> V8Module::instantiate(const ImportResolver& reso
   // A trap in the start function leaves an exception behind but may still hand back an object.
   if (!holder->instanceCtor()->NewInstance(ctx, 2, argv).ToLocal(&instance) || tc.HasCaught()) {
     // LinkError, or a trap in the start function.
-    return Status::error(prefix + "instantiation failed: " +
-                         vm->describeFailure(iso, ctx, tc, "start"));
+    return Status::error(prefix +
+                         "instantiation failed: " + vm->describeFailure(iso, ctx, tc, "start"));
   }
   v8::Local<v8::Value> exports;
   if (!instance->Get(ctx, v8Str(iso, "exports")).ToLocal(&exports) || !exports->IsObject())
@@ -759,19 +770,20 @@ public:
     auto holder = IsolateHolder::forCurrentThread();
     holder->collectGraves();
     v8::Isolate* iso = holder->isolate();
+    v8::Isolate::Scope isolate_scope(iso);
     v8::HandleScope handle_scope(iso);
     v8::Context::Scope context_scope(holder->context());
     v8::TryCatch tc(iso);
     v8::Local<v8::WasmModuleObject> module;
-    if (!v8::WasmModuleObject::Compile(
-             iso, {reinterpret_cast<const uint8_t*>(code.data()), code.size()})
+    if (!v8::WasmModuleObject::Compile(iso,
+                                       {reinterpret_cast<const uint8_t*>(code.data()), code.size()})
              .ToLocal(&module))
       return Status::error(prefix + toStdString(iso, tc.Exception()));
     auto compiled = std::make_unique<v8::CompiledWasmModule>(module->GetCompiledModule());
     counters_->compiles.fetch_add(1, std::memory_order_relaxed);
     return std::shared_ptr<CompiledModule>(
-        std::make_shared<V8Module>(module_name, std::move(code), std::move(*info),
-                                   std::move(names), std::move(compiled), counters_));
+        std::make_shared<V8Module>(module_name, std::move(code), std::move(*info), std::move(names),
+                                   std::move(compiled), counters_));
   }
 
   EngineStats stats() const override {

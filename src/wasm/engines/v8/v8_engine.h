@@ -4,6 +4,7 @@
 // Everything V8-specific stays in v8_engine.cc; see README.md next to it for the isolate model.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "wasm/engine.h"
@@ -14,7 +15,7 @@ struct V8EngineOptions {
   // V8's wasm trap handler: guard regions around each memory and a SIGSEGV handler instead of
   // explicit bounds checks (faster code, ~10 GiB of reserved address space per memory). When
   // false, generated code checks bounds explicitly. Process-wide: the first engine created
-  // decides. Default: on, except in AddressSanitizer builds (see README.md).
+  // decides. Default: on; it also works under ASan with default ASAN_OPTIONS (README.md).
   std::optional<bool> trap_handler;
   // Extra V8 flags (e.g. "--no-liftoff"), applied once, by the first engine created.
   std::string flags;
