@@ -11,6 +11,8 @@ PACKAGES=(
   # tests, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev llvm-14
   python3 nginx-light wrk curl procps
+  # Wasm: hand-written test modules, and C++ plugins built with clang for wasm32-wasi
+  wabt wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32 lld-14
 )
 
 missing=()
@@ -31,4 +33,6 @@ fi
 # Debian's nginx package starts a system nginx on port 80; the project never uses it.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
 pkill -f "nginx: master process /usr/sbin/nginx -g daemon on" >/dev/null 2>&1 || true
+# V8 10.2 from Debian's libnode (unpacked into third_party/ when another nodejs blocks it).
+"$(dirname "$0")/setup-v8.sh"
 echo "setup: all dependencies present"

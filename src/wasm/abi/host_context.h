@@ -8,6 +8,7 @@
 // Every method has a safe default ("not available here"), so a root context implements only
 // what roots have, and a stream context only what streams have.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -123,6 +124,106 @@ public:
   // A root context answered false from proxy_on_done and now says it has finished.
   virtual WasmResult done() { return WasmResult::NotFound; }
   virtual WasmResult clearRouteCache() { return WasmResult::Unimplemented; }
+
+  // ==== Added by the ABI layer (src/wasm/abi/host_functions*.cc). Defaults are safe: the
+  // subsystems behind them (callouts, queues, metrics, shared data, foreign functions) come in
+  // later issues and answer Unimplemented until an embedder overrides them.
+
+  // ---- time: proxy_get_current_time_nanoseconds and WASI clock_time_get. Overridable so the
+  // embedder can use its dispatcher's time source (and tests a fake one).
+  virtual uint64_t realTimeNanoseconds() const {
+    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count());
+  }
+  virtual uint64_t monotonicTimeNanoseconds() const {
+    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count());
+  }
+
+  // ---- proxy_get_status (asked of the root context): the status of the last failed
+  // callout. Nothing set yet is code 0 with an empty message (the Rust SDK accepts only Ok).
+  virtual WasmResult getStatus(uint32_t& code, std::string& message) {
+    code = 0;
+    message.clear();
+    return WasmResult::Ok;
+  }
+
+  // ---- proxy_call_foreign_function: NotFound means "no such function" (an empty registry),
+  // which the Rust SDK accepts; Unimplemented would make it panic.
+  virtual WasmResult callForeignFunction(std::string_view name, std::string_view arguments,
+                                         std::string& result) {
+    return WasmResult::NotFound;
+  }
+
+  // ---- shared data (per vm_id, see the ABI doc 7.1)
+  virtual WasmResult getSharedData(std::string_view key, std::string& value, uint32_t& cas) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) {
+    return WasmResult::Unimplemented;
+  }
+
+  // ---- shared queues (7.2). registerSharedQueue is asked of the root context.
+  virtual WasmResult registerSharedQueue(std::string_view name, uint32_t& token) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult resolveSharedQueue(std::string_view vm_id, std::string_view name,
+                                        uint32_t& token) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult enqueueSharedQueue(uint32_t token, std::string_view value) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult dequeueSharedQueue(uint32_t token, std::string& value) {
+    return WasmResult::Unimplemented;
+  }
+
+  // ---- metrics (7.3). `type` is already checked to be 0..2.
+  virtual WasmResult defineMetric(uint32_t type, std::string_view name, uint32_t& metric_id) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult incrementMetric(uint32_t metric_id, int64_t offset) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult recordMetric(uint32_t metric_id, uint64_t value) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult getMetric(uint32_t metric_id, uint64_t& value) {
+    return WasmResult::Unimplemented;
+  }
+
+  // ---- callouts, asked of the root context (7.5, 7.6, 7.7). Header/metadata keys arrive
+  // lower-cased; timeout_ms is already checked to be < 2^31 (0 = none).
+  virtual WasmResult httpCall(std::string_view cluster,
+                              std::vector<std::pair<std::string, std::string>> headers,
+                              std::string_view body,
+                              std::vector<std::pair<std::string, std::string>> trailers,
+                              uint32_t timeout_ms, uint32_t& token) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult grpcCall(std::string_view service, std::string_view service_name,
+                              std::string_view method_name,
+                              std::vector<std::pair<std::string, std::string>> initial_metadata,
+                              std::string_view message, uint32_t timeout_ms, uint32_t& token) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult grpcStream(std::string_view service, std::string_view service_name,
+                                std::string_view method_name,
+                                std::vector<std::pair<std::string, std::string>> initial_metadata,
+                                uint32_t& token) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult grpcSend(uint32_t token, std::string_view message, bool end_stream) {
+    return WasmResult::Unimplemented;
+  }
+  virtual WasmResult grpcCancel(uint32_t token) { return WasmResult::Unimplemented; }
+  virtual WasmResult grpcClose(uint32_t token) { return WasmResult::Unimplemented; }
+  // Envoy's envoy_resolve_dns; the answer goes to envoy_on_resolve_dns on the root context.
+  virtual WasmResult resolveDns(std::string_view address, uint32_t& token) {
+    return WasmResult::Unimplemented;
+  }
 };
 
 } // namespace wasmgate::wasm::abi
