@@ -664,12 +664,14 @@ void ActiveStream::finish() {
   st.downstream_rq_time.recordValue(uint64_t(info_.duration().count()));
   if (has_request_trailers_)
     info_.request_headers = &request_headers_;
+  // Envoy's order: access-log handlers (Proxy-Wasm's proxy_on_log) see the finished stream
+  // before the filters are destroyed.
+  for (auto& h : log_handlers_)
+    h->log(info_);
   for (auto& f : decoder_filters_)
     f->filter().onDestroy();
   for (auto& f : encoder_filters_)
     f->filter().onDestroy();
-  for (auto& h : log_handlers_)
-    h->log(info_);
   for (auto& l : cm_.config_->access_logs)
     l->log(info_);
 }

@@ -67,6 +67,9 @@ class AdminTest(WasmgateTestCase):
         downstream_rq_2xx/4xx, downstream_cx_total, cluster.<name>.upstream_cx_total,
         upstream_rq_total, upstream_cx_active and listener.<address>.downstream_cx_total, and they
         move by exactly the traffic sent."""
+        # Connections opened before this test (the harness's readiness probe, earlier tests) are
+        # accepted and closed asynchronously: wait until none is in flight.
+        self.proxy.wait_stat("http.ingress_http.downstream_cx_active", lambda v: v == 0)
         before = self.proxy.stats()
         hp, cp, lp = "http.ingress_http.", f"cluster.{CLUSTER}.", f"listener.127.0.0.1_{self.port}."
         for name in (hp + "downstream_rq_total", hp + "downstream_rq_2xx", hp + "downstream_rq_4xx",

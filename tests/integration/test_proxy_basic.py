@@ -43,7 +43,9 @@ static_resources:
               - match: { path: "/" }
                 route: { cluster: nginx }
               - match: { prefix: "/" }
-                route: { cluster: fault }
+                # The 16 MiB streaming test must not race the default 15s route timeout on a
+                # loaded CI machine; flow control, not timeouts, is what it checks.
+                route: { cluster: fault, timeout: 120s }
           http_filters:
           - name: envoy.filters.http.router
             typed_config:

@@ -195,7 +195,7 @@ public:
   }
 
   // ---- callouts, asked of the root context (7.5, 7.6, 7.7). Header/metadata keys arrive
-  // lower-cased; timeout_ms is already checked to be < 2^31 (0 = none).
+  // lower-cased; httpCall's timeout_ms is already checked to be < 2^31 (0 = none).
   virtual WasmResult httpCall(std::string_view cluster,
                               std::vector<std::pair<std::string, std::string>> headers,
                               std::string_view body,

@@ -1,0 +1,184 @@
+#include "extensions/common/wasm/wasm_runtime.h"
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include <openssl/sha.h>
+
+#include "common/logger.h"
+#include "wasm/engines/v8/v8_engine.h"
+
+namespace wasmgate::extensions::wasm {
+
+namespace {
+
+std::shared_ptr<::wasmgate::wasm::WasmEngine> v8Engine() {
+  static std::shared_ptr<::wasmgate::wasm::WasmEngine> engine = ::wasmgate::wasm::createV8Engine();
+  return engine;
+}
+
+// Compiled modules shared by code hash, so filters with the same .wasm compile once.
+struct ModuleCache {
+  std::mutex mu;
+  std::map<std::string, std::weak_ptr<::wasmgate::wasm::CompiledModule>> modules;
+};
+ModuleCache& moduleCache() {
+  static ModuleCache cache;
+  return cache;
+}
+
+// SHA-256 of the code: the cache key, and part of the VM sharing key (Envoy uses the hash too).
+std::string codeHash(const std::string& code) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(code.data()), code.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+abi::InstanceConfig instanceConfig(const Plugin& plugin) {
+  abi::InstanceConfig cfg;
+  cfg.plugin = *plugin.info;
+  cfg.environment = plugin.config.vm.environment;
+  cfg.vm_log = [&plugin](uint32_t level, std::string_view msg) { logFromPlugin(plugin, level, msg); };
+  cfg.vm_log_level = pluginLogLevel();
+  return cfg;
+}
+
+// Starts a root context for `plugin` on `instance`: create, vm_start, configure.
+Status startRoot(abi::WasmInstance& instance, RootContext& root, const Plugin& plugin) {
+  const std::string who = "plugin '" + plugin.log_name + "'";
+  if (Status s = instance.registerContext(root, plugin.info); !s.ok())
+    return Status::error(who + ": " + s.message());
+  if (Status s = instance.onContextCreate(root.contextId(), 0); !s.ok())
+    return Status::error(who + ": proxy_on_context_create failed: " + s.message());
+  auto started = instance.onVmStart(root.contextId(), uint32_t(plugin.config.vm.configuration.size()));
+  if (!started.ok())
+    return Status::error(who + ": proxy_on_vm_start failed: " + started.error());
+  if (!*started)
+    return Status::error(who + ": proxy_on_vm_start returned false");
+  auto configured = instance.onConfigure(root.contextId(), uint32_t(plugin.config.configuration.size()));
+  if (!configured.ok())
+    return Status::error(who + ": proxy_on_configure failed: " + configured.error());
+  if (!*configured)
+    return Status::error(who + ": proxy_on_configure returned false (the plugin rejected its configuration)");
+  return okStatus();
+}
+
+struct ThreadState {
+  // vm_key -> the instance plugins with that key share on this thread.
+  std::unordered_map<std::string, std::weak_ptr<abi::WasmInstance>> instances;
+  std::unordered_map<const Plugin*, std::unique_ptr<ThreadLocalPlugin>> plugins;
+};
+thread_local ThreadState t_state;
+
+} // namespace
+
+uint32_t pluginLogLevel() {
+  // Proxy-Wasm levels: trace 0 .. critical 5, off 6 — the same order as ours.
+  return uint32_t(log::level());
+}
+
+void logFromPlugin(const Plugin& plugin, uint32_t level, std::string_view message) {
+  auto l = log::Level(std::min<uint32_t>(level, uint32_t(log::Level::Critical)));
+  if (!log::enabled(l))
+    return;
+  const auto& pc = plugin.config;
+  std::string prefix = "wasm log";
+  for (const std::string* part : {&pc.name, &pc.root_id, &pc.vm.vm_id})
+    if (!part->empty())
+      prefix += " " + *part;
+  log::write(l, prefix + ": " + std::string(message));
+}
+
+void RootContext::log(uint32_t level, std::string_view message) { logFromPlugin(plugin_, level, message); }
+uint32_t RootContext::logLevel() const { return pluginLogLevel(); }
+
+abi::BufferRef RootContext::buffer(abi::BufferType type) {
+  abi::BufferRef ref;
+  if (type == abi::BufferType::VmConfiguration)
+    ref.read_only = std::string_view(plugin_.config.vm.configuration);
+  else if (type == abi::BufferType::PluginConfiguration)
+    ref.read_only = std::string_view(plugin_.config.configuration);
+  return ref;
+}
+
+Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
+  auto plugin = std::make_shared<Plugin>();
+  plugin->config = config;
+  plugin->log_name = !config.name.empty() ? config.name : !config.root_id.empty() ? config.root_id : "<unnamed>";
+  const std::string who = "plugin '" + plugin->log_name + "'";
+  if (config.vm.runtime == kRuntimeNull)
+    return Status::error(config.path + ".vm_config.runtime: " + who +
+                         ": no native (null runtime) plugin named '" + config.vm.code +
+                         "' is registered in this build");
+  auto info = std::make_shared<abi::PluginInfo>();
+  info->name = config.name;
+  info->root_id = config.root_id;
+  info->vm_id = config.vm.vm_id;
+  info->vm_configuration = config.vm.configuration;
+  info->plugin_configuration = config.configuration;
+  plugin->info = info;
+  std::string hash = codeHash(config.vm.code);
+  plugin->vm_key = config.vm.vm_id + '\0' + config.vm.configuration + '\0' + hash;
+
+  std::shared_ptr<::wasmgate::wasm::CompiledModule> module;
+  {
+    auto& cache = moduleCache();
+    std::lock_guard<std::mutex> lock(cache.mu);
+    module = cache.modules[hash].lock();
+    if (!module) {
+      auto compiled = v8Engine()->compile(config.vm.code, plugin->log_name);
+      if (!compiled.ok())
+        return Status::error(config.path + ".vm_config.code: " + who + ": cannot load " +
+                             config.vm.code_origin + ": " + compiled.error());
+      module = *compiled;
+      cache.modules[hash] = module;
+    }
+  }
+  plugin->module = module;
+
+  // Validate now, on this thread, so a broken plugin stops startup with a clear error. The
+  // instance is thrown away; workers get their own.
+  auto instance = abi::WasmInstance::create(module, instanceConfig(*plugin));
+  if (!instance.ok())
+    return Status::error(config.path + ": " + who + ": " + instance.error());
+  RootContext root(*plugin, (*instance)->allocateContextId());
+  if (Status s = startRoot(**instance, root, *plugin); !s.ok())
+    return Status::error(config.path + ": " + s.message());
+  (void)(*instance)->onDone(root.contextId());
+  (void)(*instance)->onDelete(root.contextId());
+  return PluginSharedPtr(std::move(plugin));
+}
+
+Result<ThreadLocalPlugin*> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin) {
+  auto& st = t_state;
+  auto it = st.plugins.find(plugin.get());
+  if (it != st.plugins.end())
+    return it->second.get();
+  std::shared_ptr<abi::WasmInstance> instance = st.instances[plugin->vm_key].lock();
+  if (!instance || instance->failed()) {
+    auto created = abi::WasmInstance::create(plugin->module, instanceConfig(*plugin));
+    if (!created.ok())
+      return Status::error("plugin '" + plugin->log_name + "': " + created.error());
+    instance = std::shared_ptr<abi::WasmInstance>(std::move(*created));
+    st.instances[plugin->vm_key] = instance;
+  }
+  auto tlp = std::make_unique<ThreadLocalPlugin>();
+  tlp->plugin_ = plugin;
+  tlp->instance_ = instance;
+  tlp->root_ = std::make_unique<RootContext>(*plugin, instance->allocateContextId());
+  if (Status s = startRoot(*instance, *tlp->root_, *plugin); !s.ok())
+    return s;
+  ThreadLocalPlugin* raw = tlp.get();
+  st.plugins.emplace(plugin.get(), std::move(tlp));
+  return raw;
+}
+
+} // namespace wasmgate::extensions::wasm

@@ -1,0 +1,625 @@
+#include "extensions/filters/http/wasm/wasm_filter.h"
+
+#include <cstring>
+
+#include "common/logger.h"
+#include "event/dispatcher.h"
+#include "router/route_table.h"
+#include "wasm/abi/pairs.h"
+
+namespace wasmgate::extensions::wasm {
+
+namespace {
+
+// Property value encodings (ABI doc 6.2).
+std::string encodeInt(int64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    out[size_t(i)] = char(uint8_t(uint64_t(v) >> (8 * i)));
+  return out;
+}
+
+std::string encodeMap(const http::HeaderMap& map) {
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  for (const auto& [k, v] : map)
+    pairs.emplace_back(k, v);
+  return abi::serializePairs(pairs);
+}
+
+// "1.2.3.4:80" -> port 80; "[::1]:80" -> 80.
+std::optional<int64_t> portOf(std::string_view address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos)
+    return std::nullopt;
+  int64_t port = 0;
+  for (char c : address.substr(colon + 1)) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  return port;
+}
+
+// Splits "a\0b\0c" (a trailing NUL allowed) into segments.
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t nul = path.find('\0', pos);
+    if (nul == std::string_view::npos)
+      nul = path.size();
+    out.push_back(path.substr(pos, nul - pos));
+    pos = nul + 1;
+  }
+  return out;
+}
+
+// Values of a header, comma-joined (the property form).
+std::optional<std::string> headerValue(const http::HeaderMap* map, std::string_view name) {
+  if (map == nullptr)
+    return std::nullopt;
+  std::string lower = http::toLower(name);
+  std::optional<std::string> out;
+  for (const auto& [k, v] : *map) {
+    if (k != lower)
+      continue;
+    if (out)
+      out->append(",").append(v);
+    else
+      out = v;
+  }
+  return out;
+}
+
+} // namespace
+
+WasmFilter::WasmFilter(ThreadLocalPlugin& plugin, uint32_t context_id) : plugin_(plugin), id_(context_id) {}
+
+WasmFilter::~WasmFilter() { onDestroy(); }
+
+abi::HostContext& WasmFilter::rootContext() { return plugin_.root(); }
+
+void WasmFilter::log(uint32_t level, std::string_view message) {
+  logFromPlugin(plugin_.plugin(), level, message);
+}
+
+uint32_t WasmFilter::logLevel() const { return pluginLogLevel(); }
+
+http::StreamFilterCallbacks& WasmFilter::anyCallbacks() {
+  if (decoder_ != nullptr)
+    return *decoder_;
+  return *encoder_;
+}
+
+bool WasmFilter::ensureCreated() {
+  if (created_)
+    return true;
+  if (failed_ || skip_)
+    return false;
+  auto& instance = plugin_.instance();
+  Status s = plugin_.healthy() ? instance.registerContext(*this, plugin_.plugin().info)
+                               : Status::error("the plugin's VM has failed: " + instance.failureReason());
+  if (s.ok())
+    s = instance.onContextCreate(id_, plugin_.root().contextId());
+  if (!s.ok()) {
+    failStream("proxy_on_context_create: " + s.message());
+    return false;
+  }
+  created_ = true;
+  return true;
+}
+
+void WasmFilter::failStream(const std::string& why) {
+  const auto& plugin = plugin_.plugin();
+  WG_ERROR("wasm plugin '{}' failed: {}", plugin.log_name, why);
+  if (plugin.config.failure_policy == FailurePolicy::FailOpen) {
+    skip_ = true;
+    return;
+  }
+  failed_ = true;
+  if (decoder_ != nullptr)
+    decoder_->sendLocalReply(503, "", nullptr, "wasm_fail_stream");
+  else if (encoder_ != nullptr)
+    encoder_->sendLocalReply(503, "", nullptr, "wasm_fail_stream");
+}
+
+bool WasmFilter::afterCall(const Result<abi::FilterCallResult>& r, uint32_t& status) {
+  phase_ = Phase::None;
+  if (!r.ok()) {
+    failStream(r.error());
+    return false;
+  }
+  status = r->status;
+  runDeferred();
+  return true;
+}
+
+void WasmFilter::runDeferred() {
+  if (local_reply_) {
+    LocalReply reply = std::move(*local_reply_);
+    local_reply_.reset();
+    auto modify = [&reply](http::HeaderMap& h) {
+      for (auto& [k, v] : reply.headers)
+        h.add(k, v);
+    };
+    anyCallbacks().sendLocalReply(reply.status, reply.body, modify, reply.details);
+    continue_request_ = continue_response_ = false;
+    return;
+  }
+  if (close_stream_) {
+    close_stream_ = false;
+    anyCallbacks().resetStream();
+  }
+}
+
+// ---- decoder side -----------------------------------------------------------------------------
+
+http::FilterHeadersStatus WasmFilter::decodeHeaders(http::HeaderMap& headers, bool end_stream) {
+  request_headers_ = &headers;
+  if (skip_ || !ensureCreated())
+    return skip_ ? http::FilterHeadersStatus::Continue : http::FilterHeadersStatus::StopAllIterationAndWatermark;
+  phase_ = Phase::RequestHeaders;
+  continue_request_ = false;
+  auto r = plugin_.instance().onRequestHeaders(id_, uint32_t(headers.size()), end_stream);
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return skip_ ? http::FilterHeadersStatus::Continue : http::FilterHeadersStatus::StopAllIterationAndWatermark;
+  // continue_stream during the callback itself just means "continue".
+  if (continue_request_ && !r->local_response_sent) {
+    continue_request_ = false;
+    status = 0;
+  }
+  request_stopped_ = status != 0;
+  switch (status) {
+  case 0:
+    return http::FilterHeadersStatus::Continue;
+  case 1:
+    return http::FilterHeadersStatus::StopIteration;
+  case 3:
+    return http::FilterHeadersStatus::StopAllIterationAndBuffer;
+  default:
+    return http::FilterHeadersStatus::StopAllIterationAndWatermark;
+  }
+}
+
+static http::FilterDataStatus toDataStatus(uint32_t status) {
+  switch (status) {
+  case 0:
+    return http::FilterDataStatus::Continue;
+  case 1:
+    return http::FilterDataStatus::StopIterationAndBuffer;
+  case 2:
+    return http::FilterDataStatus::StopIterationAndWatermark;
+  default:
+    return http::FilterDataStatus::StopIterationNoBuffer;
+  }
+}
+
+http::FilterDataStatus WasmFilter::decodeData(Buffer& data, bool end_stream) {
+  if (skip_)
+    return http::FilterDataStatus::Continue;
+  if (failed_ || !created_)
+    return http::FilterDataStatus::StopIterationNoBuffer;
+  phase_ = Phase::RequestBody;
+  body_ = &data;
+  body_end_of_stream_ = end_stream;
+  continue_request_ = false;
+  auto r = plugin_.instance().onRequestBody(id_, uint32_t(data.size()), end_stream);
+  body_ = nullptr;
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return skip_ ? http::FilterDataStatus::Continue : http::FilterDataStatus::StopIterationNoBuffer;
+  if (continue_request_ && !r->local_response_sent) {
+    continue_request_ = false;
+    status = 0;
+  }
+  request_stopped_ = status != 0;
+  return toDataStatus(status);
+}
+
+http::FilterTrailersStatus WasmFilter::decodeTrailers(http::HeaderMap& trailers) {
+  request_trailers_ = &trailers;
+  if (skip_)
+    return http::FilterTrailersStatus::Continue;
+  if (failed_ || !created_)
+    return http::FilterTrailersStatus::StopIteration;
+  phase_ = Phase::RequestTrailers;
+  continue_request_ = false;
+  auto r = plugin_.instance().onRequestTrailers(id_, uint32_t(trailers.size()));
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return skip_ ? http::FilterTrailersStatus::Continue : http::FilterTrailersStatus::StopIteration;
+  if (continue_request_ && !r->local_response_sent)
+    status = 0;
+  continue_request_ = false;
+  request_stopped_ = status != 0;
+  return status == 0 ? http::FilterTrailersStatus::Continue : http::FilterTrailersStatus::StopIteration;
+}
+
+// ---- encoder side -----------------------------------------------------------------------------
+
+http::FilterHeadersStatus WasmFilter::encodeHeaders(http::HeaderMap& headers, bool end_stream) {
+  response_headers_ = &headers;
+  if (skip_ || failed_ || !created_)
+    return http::FilterHeadersStatus::Continue; // our own failure reply passes through
+  phase_ = Phase::ResponseHeaders;
+  continue_response_ = false;
+  auto r = plugin_.instance().onResponseHeaders(id_, uint32_t(headers.size()), end_stream);
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return http::FilterHeadersStatus::Continue;
+  if (continue_response_ && !r->local_response_sent) {
+    continue_response_ = false;
+    status = 0;
+  }
+  response_stopped_ = status != 0;
+  switch (status) {
+  case 0:
+    return http::FilterHeadersStatus::Continue;
+  case 1:
+    return http::FilterHeadersStatus::StopIteration;
+  case 3:
+    return http::FilterHeadersStatus::StopAllIterationAndBuffer;
+  default:
+    return http::FilterHeadersStatus::StopAllIterationAndWatermark;
+  }
+}
+
+http::FilterDataStatus WasmFilter::encodeData(Buffer& data, bool end_stream) {
+  if (skip_ || failed_ || !created_)
+    return http::FilterDataStatus::Continue;
+  phase_ = Phase::ResponseBody;
+  body_ = &data;
+  body_end_of_stream_ = end_stream;
+  continue_response_ = false;
+  auto r = plugin_.instance().onResponseBody(id_, uint32_t(data.size()), end_stream);
+  body_ = nullptr;
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return http::FilterDataStatus::Continue;
+  if (continue_response_ && !r->local_response_sent) {
+    continue_response_ = false;
+    status = 0;
+  }
+  response_stopped_ = status != 0;
+  return toDataStatus(status);
+}
+
+http::FilterTrailersStatus WasmFilter::encodeTrailers(http::HeaderMap& trailers) {
+  response_trailers_ = &trailers;
+  if (skip_ || failed_ || !created_)
+    return http::FilterTrailersStatus::Continue;
+  phase_ = Phase::ResponseTrailers;
+  continue_response_ = false;
+  auto r = plugin_.instance().onResponseTrailers(id_, uint32_t(trailers.size()));
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return http::FilterTrailersStatus::Continue;
+  if (continue_response_ && !r->local_response_sent)
+    status = 0;
+  continue_response_ = false;
+  response_stopped_ = status != 0;
+  return status == 0 ? http::FilterTrailersStatus::Continue : http::FilterTrailersStatus::StopIteration;
+}
+
+// ---- end of stream: log, then done and delete ----------------------------------------------
+
+void WasmFilter::log(const http::StreamInfo& info) {
+  if (logged_ || skip_ || failed_)
+    return;
+  logged_ = true;
+  // A stream that ended before reaching this filter still gets its context, as in Envoy.
+  if (!created_ && !ensureCreated())
+    return;
+  log_info_ = &info;
+  if (info.response_headers)
+    response_headers_ = const_cast<http::HeaderMap*>(info.response_headers);
+  if (info.response_trailers)
+    response_trailers_ = const_cast<http::HeaderMap*>(info.response_trailers);
+  phase_ = Phase::Log;
+  Status s = plugin_.instance().onLog(id_);
+  phase_ = Phase::None;
+  if (!s.ok())
+    WG_ERROR("wasm plugin '{}' failed in proxy_on_log: {}", plugin_.plugin().log_name, s.message());
+}
+
+void WasmFilter::onDestroy() {
+  if (finished_)
+    return;
+  finished_ = true;
+  if (!created_)
+    return;
+  auto& instance = plugin_.instance();
+  if (!instance.failed()) {
+    (void)instance.onDone(id_);
+    (void)instance.onDelete(id_);
+  } else {
+    instance.unregisterContext(id_);
+  }
+  // Nothing of the stream may be touched after this.
+  request_headers_ = request_trailers_ = response_headers_ = response_trailers_ = nullptr;
+  log_info_ = nullptr;
+}
+
+// ---- HostContext: maps, buffers, control ----------------------------------------------------
+
+abi::MapRef WasmFilter::headerMap(abi::MapType type) {
+  abi::MapRef ref;
+  bool in_log = phase_ == Phase::Log;
+  switch (type) {
+  case abi::MapType::HttpRequestHeaders:
+    ref.map = request_headers_;
+    ref.writable = !in_log && (phase_ == Phase::RequestHeaders || request_stopped_);
+    break;
+  case abi::MapType::HttpRequestTrailers:
+    ref.map = request_trailers_;
+    ref.writable = !in_log && phase_ == Phase::RequestTrailers;
+    break;
+  case abi::MapType::HttpResponseHeaders:
+    ref.map = response_headers_;
+    ref.writable = !in_log && (phase_ == Phase::ResponseHeaders || response_stopped_);
+    break;
+  case abi::MapType::HttpResponseTrailers:
+    ref.map = response_trailers_;
+    ref.writable = !in_log && phase_ == Phase::ResponseTrailers;
+    break;
+  default:
+    break;
+  }
+  return ref;
+}
+
+void WasmFilter::onHeaderMapModified(abi::MapType type) {
+  // A plugin that rewrites request headers (e.g. :path) re-routes the request, as in Envoy.
+  if (type == abi::MapType::HttpRequestHeaders && decoder_ != nullptr)
+    decoder_->clearRouteCache();
+}
+
+http::HeaderMap* WasmFilter::createTrailers(abi::MapType type) {
+  if (!body_end_of_stream_)
+    return nullptr;
+  if (type == abi::MapType::HttpRequestTrailers && phase_ == Phase::RequestBody && decoder_) {
+    request_trailers_ = &decoder_->addDecodedTrailers();
+    return request_trailers_;
+  }
+  if (type == abi::MapType::HttpResponseTrailers && phase_ == Phase::ResponseBody && encoder_) {
+    response_trailers_ = &encoder_->addEncodedTrailers();
+    return response_trailers_;
+  }
+  return nullptr;
+}
+
+abi::BufferRef WasmFilter::buffer(abi::BufferType type) {
+  abi::BufferRef ref;
+  switch (type) {
+  case abi::BufferType::HttpRequestBody:
+    if (phase_ == Phase::RequestBody)
+      ref.mutable_buffer = body_;
+    else if (request_stopped_ && decoder_ != nullptr)
+      ref.mutable_buffer = decoder_->decodingBuffer();
+    break;
+  case abi::BufferType::HttpResponseBody:
+    if (phase_ == Phase::ResponseBody)
+      ref.mutable_buffer = body_;
+    else if (response_stopped_ && encoder_ != nullptr)
+      ref.mutable_buffer = encoder_->encodingBuffer();
+    break;
+  case abi::BufferType::VmConfiguration:
+    ref.read_only = std::string_view(plugin_.plugin().config.vm.configuration);
+    break;
+  default:
+    break;
+  }
+  return ref;
+}
+
+abi::WasmResult WasmFilter::continueStream(abi::StreamType type) {
+  bool in_request_cb = phase_ == Phase::RequestHeaders || phase_ == Phase::RequestBody ||
+                       phase_ == Phase::RequestTrailers;
+  bool in_response_cb = phase_ == Phase::ResponseHeaders || phase_ == Phase::ResponseBody ||
+                        phase_ == Phase::ResponseTrailers;
+  switch (type) {
+  case abi::StreamType::Request:
+    if (in_request_cb) {
+      continue_request_ = true; // applied as this callback's result
+    } else if (request_stopped_ && decoder_ != nullptr) {
+      request_stopped_ = false;
+      decoder_->continueDecoding();
+    }
+    return abi::WasmResult::Ok;
+  case abi::StreamType::Response:
+    if (in_response_cb) {
+      continue_response_ = true;
+    } else if (response_stopped_ && encoder_ != nullptr) {
+      response_stopped_ = false;
+      encoder_->continueEncoding();
+    }
+    return abi::WasmResult::Ok;
+  case abi::StreamType::Downstream:
+  case abi::StreamType::Upstream:
+    return abi::WasmResult::Unimplemented; // TCP streams: the network filter's business
+  }
+  return abi::WasmResult::BadArgument;
+}
+
+abi::WasmResult WasmFilter::closeStream(abi::StreamType type) {
+  if (type != abi::StreamType::Request && type != abi::StreamType::Response)
+    return abi::WasmResult::Unimplemented;
+  if (phase_ != Phase::None)
+    close_stream_ = true;
+  else
+    anyCallbacks().resetStream();
+  return abi::WasmResult::Ok;
+}
+
+abi::WasmResult WasmFilter::sendLocalResponse(uint32_t status, std::string_view details, std::string_view body,
+                                              std::vector<std::pair<std::string, std::string>> headers,
+                                              int32_t grpc_status) {
+  if (phase_ == Phase::Log)
+    return abi::WasmResult::BadArgument;
+  std::string d(details);
+  for (char& c : d)
+    if (c == ' ' || c == '\t')
+      c = '_';
+  if (grpc_status >= 0 && grpc_status <= 16)
+    headers.emplace_back("grpc-status", std::to_string(grpc_status));
+  LocalReply reply{status, std::move(d), std::string(body), std::move(headers)};
+  if (phase_ != Phase::None) {
+    local_reply_ = std::move(reply); // sent when the callback returns
+  } else {
+    local_reply_ = std::move(reply);
+    runDeferred();
+  }
+  return abi::WasmResult::Ok;
+}
+
+abi::WasmResult WasmFilter::clearRouteCache() {
+  if (decoder_ != nullptr)
+    decoder_->clearRouteCache();
+  return abi::WasmResult::Ok;
+}
+
+abi::WasmResult WasmFilter::setProperty(std::string_view, std::string_view) {
+  // Filter state written by plugins arrives with the shared-state issue.
+  return abi::WasmResult::Unimplemented;
+}
+
+// ---- properties (ABI doc section 6) ---------------------------------------------------------
+
+abi::WasmResult WasmFilter::getProperty(std::string_view path, std::string& value) {
+  auto seg = splitPath(path);
+  if (seg.empty())
+    return abi::WasmResult::NotFound;
+  const http::StreamInfo& info = log_info_ ? *log_info_ : anyCallbacks().streamInfo();
+  auto str = [&](std::string_view s) {
+    value.assign(s);
+    return abi::WasmResult::Ok;
+  };
+  auto num = [&](int64_t v) {
+    value = encodeInt(v);
+    return abi::WasmResult::Ok;
+  };
+  const std::string_view root = seg[0];
+  const std::string_view key = seg.size() > 1 ? seg[1] : std::string_view();
+  const http::HeaderMap* rq = request_headers_;
+  if (root == "request") {
+    if (key.empty())
+      return abi::WasmResult::NotFound;
+    if (key == "time")
+      return num(std::chrono::duration_cast<std::chrono::nanoseconds>(info.start_time.time_since_epoch()).count());
+    if (key == "protocol")
+      return str(info.protocol);
+    if (key == "duration") {
+      if (!info.end_steady)
+        return abi::WasmResult::NotFound;
+      return num(std::chrono::duration_cast<std::chrono::nanoseconds>(*info.end_steady - info.start_steady).count());
+    }
+    if (key == "size")
+      return num(int64_t(info.bytes_received));
+    if (rq == nullptr)
+      return abi::WasmResult::NotFound;
+    if (key == "path")
+      return str(rq->path());
+    if (key == "url_path") {
+      std::string_view p = rq->path();
+      return str(p.substr(0, p.find('?')));
+    }
+    if (key == "query") {
+      std::string_view p = rq->path();
+      size_t q = p.find('?');
+      return str(q == std::string_view::npos ? std::string_view() : p.substr(q + 1));
+    }
+    if (key == "host")
+      return str(rq->authority());
+    if (key == "scheme")
+      return str(rq->scheme());
+    if (key == "method")
+      return str(rq->method());
+    if (key == "referer" || key == "useragent" || key == "id") {
+      auto v = headerValue(rq, key == "referer" ? "referer" : key == "useragent" ? "user-agent" : "x-request-id");
+      if (!v)
+        return abi::WasmResult::NotFound;
+      return str(*v);
+    }
+    if (key == "headers") {
+      if (seg.size() > 2) {
+        auto v = headerValue(rq, seg[2]);
+        return v ? str(*v) : abi::WasmResult::NotFound;
+      }
+      value = encodeMap(*rq);
+      return abi::WasmResult::Ok;
+    }
+    if (key == "total_size")
+      return num(int64_t(info.bytes_received + rq->byteSize()));
+    return abi::WasmResult::NotFound;
+  }
+  if (root == "response") {
+    if (key == "code") {
+      if (info.response_code == 0)
+        return abi::WasmResult::NotFound;
+      return num(info.response_code);
+    }
+    if (key == "code_details")
+      return str(info.response_code_details);
+    if (key == "flags")
+      return num(info.response_flags);
+    if (key == "size")
+      return num(int64_t(info.bytes_sent));
+    const http::HeaderMap* map = key == "headers" ? response_headers_ : key == "trailers" ? response_trailers_ : nullptr;
+    if ((key == "headers" || key == "trailers")) {
+      if (map == nullptr)
+        return abi::WasmResult::NotFound;
+      if (seg.size() > 2) {
+        auto v = headerValue(map, seg[2]);
+        return v ? str(*v) : abi::WasmResult::NotFound;
+      }
+      value = encodeMap(*map);
+      return abi::WasmResult::Ok;
+    }
+    if (key == "total_size")
+      return num(int64_t(info.bytes_sent + (response_headers_ ? response_headers_->byteSize() : 0)));
+    return abi::WasmResult::NotFound;
+  }
+  if (root == "source" || root == "destination" || root == "upstream") {
+    std::string_view addr = root == "source"        ? std::string_view(info.downstream_remote_address)
+                            : root == "destination" ? std::string_view(info.downstream_local_address)
+                                                    : std::string_view(info.upstream_host);
+    if (key == "local_address" && root == "upstream")
+      addr = info.upstream_local_address;
+    if (addr.empty())
+      return abi::WasmResult::NotFound;
+    if (key == "address" || key == "local_address")
+      return str(addr);
+    if (key == "port") {
+      auto p = portOf(addr);
+      return p ? num(*p) : abi::WasmResult::NotFound;
+    }
+    if (root == "upstream" && key == "transport_failure_reason")
+      return str(info.upstream_transport_failure_reason);
+    if (root == "upstream" && key == "request_attempt_count")
+      return num(info.attempt_count);
+    return abi::WasmResult::NotFound;
+  }
+  if (root == "connection") {
+    if (key == "id")
+      return num(int64_t(info.connection_id));
+    if (key == "mtls") {
+      value.assign(1, '\0'); // no TLS yet: never mutual TLS
+      return abi::WasmResult::Ok;
+    }
+    return abi::WasmResult::NotFound;
+  }
+  if (root == "connection_id")
+    return num(int64_t(info.connection_id));
+  if (root == "route_name" || (root == "xds" && key == "route_name"))
+    return info.route_name.empty() ? abi::WasmResult::NotFound : str(info.route_name);
+  if (root == "cluster_name" || (root == "xds" && key == "cluster_name"))
+    return info.upstream_cluster.empty() ? abi::WasmResult::NotFound : str(info.upstream_cluster);
+  if (root == "xds" && key == "virtual_host_name") {
+    const router::RouteEntry* route = log_info_ ? nullptr : anyCallbacks().route();
+    return route ? str(route->virtualHost().name()) : abi::WasmResult::NotFound;
+  }
+  return abi::WasmResult::NotFound;
+}
+
+} // namespace wasmgate::extensions::wasm

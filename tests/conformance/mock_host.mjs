@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+// Minimal Proxy-Wasm host in Node (WebAssembly API) used as a self-check: it runs every case of
+// expected.json against the built modules with Envoy/cpp-host semantics for the few hostcalls these
+// plugins use, and compares the outcome with the expectation. It is NOT the wasmgate host; it only
+// proves that the plugins and expected.json agree (and that the import lists are complete).
+//
+//   node tests/conformance/mock_host.mjs [BUILD_DIR] [-v]
+//
+// Semantics modelled (see /work/shared/docs/proxy-wasm-abi.md): strict linking (every import must
+// be provided with the exact signature), allocator = `malloc` then `proxy_on_memory_allocate`,
+// start-up via `_initialize` or else `_start` with restricted hostcalls, root context creation ->
+// proxy_on_vm_start -> proxy_on_configure, PLUGIN_CONFIGURATION readable only during on_configure,
+// (0,0) pair for empty results, header maps readable/writable only in their phase, lower-cased keys,
+// local replies deferred until the callback returns, `proc_exit` logs and returns (cpp-host).
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const verbose = args.includes("-v");
+const buildDir = resolve(args.find((a) => !a.startsWith("-")) ?? join(here, "build"));
+const spec = JSON.parse(readFileSync(join(here, "expected.json"), "utf8"));
+
+const OK = 0, NOT_FOUND = 1, BAD_ARGUMENT = 2, INVALID_MEMORY_ACCESS = 6;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+class Trap extends Error {}
+
+function runCase(c) {
+  const bytes = readFileSync(join(buildDir, c.wasm));
+  const mod = new WebAssembly.Module(bytes);
+  const plugin = c.plugin;
+  const vmConfig = enc.encode(plugin.vm_config?.configuration ?? "");
+  const pluginConfig = enc.encode(plugin.configuration ?? "");
+  const props = {
+    plugin_root_id: plugin.root_id ?? "",
+    plugin_name: plugin.name ?? "",
+    plugin_vm_id: plugin.vm_config?.vm_id ?? "",
+  };
+
+  const log = [];          // "level: message" from proxy_log, "fdN: text" from fd_write
+  let inst = null;
+  let phase = "start";     // start | root | configure | request_headers | response_headers | other
+  const contexts = new Set([0]);
+  let reqHeaders = [], respHeaders = [];
+  let localReply = null;
+
+  const mem = () => new Uint8Array(inst.exports.memory.buffer);
+  const view = () => new DataView(inst.exports.memory.buffer);
+  const inBounds = (p, n) => p >>> 0 === p && n >>> 0 === n && p + n <= inst.exports.memory.buffer.byteLength;
+  const readBytes = (p, n) => { if (!inBounds(p, n)) throw new RangeError("oob"); return mem().slice(p, p + n); };
+  const readStr = (p, n) => dec.decode(readBytes(p, n));
+  const restricted = (name) => { if (phase === "start") throw new Trap(`restricted hostcall ${name} during start-up`); };
+
+  // Return-pair convention: empty -> (0,0) without allocating; else guest malloc + copy.
+  function returnBytes(data, pp, sp) {
+    if (!inBounds(pp, 4) || !inBounds(sp, 4)) return INVALID_MEMORY_ACCESS;
+    let addr = 0;
+    if (data.length > 0) {
+      const alloc = inst.exports.malloc ?? inst.exports.proxy_on_memory_allocate;
+      const saved = phase; phase = "alloc";
+      try { addr = alloc(data.length) >>> 0; } finally { phase = saved; }
+      if (addr === 0 || !inBounds(addr, data.length)) return INVALID_MEMORY_ACCESS;
+      mem().set(data, addr);
+    }
+    view().setUint32(pp, addr, true);
+    view().setUint32(sp, data.length, true);
+    return OK;
+  }
+
+  function parsePairs(p, n) {
+    const out = [];
+    if (n === 0) return out;
+    const b = readBytes(p, n), dv = new DataView(b.buffer);
+    const count = dv.getUint32(0, true);
+    let off = 4 + 8 * count;
+    for (let i = 0; i < count; i++) {
+      const kl = dv.getUint32(4 + 8 * i, true), vl = dv.getUint32(8 + 8 * i, true);
+      const k = dec.decode(b.slice(off, off + kl)); off += kl + 1;
+      const v = dec.decode(b.slice(off, off + vl)); off += vl + 1;
+      out.push([k.toLowerCase(), v]);
+    }
+    return out;
+  }
+
+  function headerMap(type, write) {
+    if (type === 0 && phase === "request_headers") return reqHeaders;
+    if (type === 2 && phase === "response_headers") return respHeaders;
+    return null;
+  }
+
+  function fdWrite(fd, iovs, iovsLen, nwrittenPtr) {
+    let total = 0, text = "";
+    for (let i = 0; i < iovsLen; i++) {
+      const p = view().getUint32(iovs + 8 * i, true), n = view().getUint32(iovs + 8 * i + 4, true);
+      text += readStr(p, n); total += n;
+    }
+    for (const line of text.split("\n")) if (line !== "") log.push(`fd${fd}: ${line}`);
+    view().setUint32(nwrittenPtr, total, true);
+    return 0;
+  }
+  function procExit(code) { log.push(`proc_exit(${code})`); } // cpp-host: logs and returns
+
+  const env = {
+    proxy_log(level, p, n) {
+      if (level > 5) return BAD_ARGUMENT;
+      if (!inBounds(p, n)) return INVALID_MEMORY_ACCESS;
+      log.push(`${level}: ${readStr(p, n)}`);
+      return OK;
+    },
+    proxy_get_property(p, n, pp, sp) {
+      restricted("proxy_get_property");
+      const path = readStr(p, n).split("\0").filter((s) => s !== "").join(".");
+      if (!(path in props)) return NOT_FOUND;
+      return returnBytes(enc.encode(props[path]), pp, sp);
+    },
+    proxy_get_buffer_bytes(type, start, max, pp, sp) {
+      restricted("proxy_get_buffer_bytes");
+      let buf;
+      if (type === 6) buf = vmConfig;
+      else if (type === 7 && phase === "configure") buf = pluginConfig;
+      else if (type > 8) return BAD_ARGUMENT;
+      else return NOT_FOUND;
+      start >>>= 0; max >>>= 0;
+      const slice = start > buf.length ? new Uint8Array(0) : buf.subarray(start, Math.min(buf.length, start + max));
+      return returnBytes(slice, pp, sp);
+    },
+    proxy_set_effective_context(id) { restricted("proxy_set_effective_context"); return contexts.has(id >>> 0) ? OK : BAD_ARGUMENT; },
+    proxy_get_header_map_value(type, kp, kl, pp, sp) {
+      restricted("proxy_get_header_map_value");
+      if (type > 7) return BAD_ARGUMENT;
+      const map = headerMap(type);
+      if (!map) return BAD_ARGUMENT;
+      const key = readStr(kp, kl).toLowerCase();
+      const hit = map.find(([k]) => k === key);
+      if (!hit) return NOT_FOUND;
+      return returnBytes(enc.encode(hit[1]), pp, sp);
+    },
+    proxy_add_header_map_value(type, kp, kl, vp, vl) {
+      restricted("proxy_add_header_map_value");
+      if (type > 7) return BAD_ARGUMENT;
+      const map = headerMap(type);
+      if (!map) return BAD_ARGUMENT;
+      map.push([readStr(kp, kl).toLowerCase(), readStr(vp, vl)]);
+      return OK;
+    },
+    proxy_send_local_response(status, dp, dl, bp, bl, hp, hl, grpc) {
+      restricted("proxy_send_local_response");
+      if (!inBounds(dp, dl) || !inBounds(bp, bl) || !inBounds(hp, hl)) return INVALID_MEMORY_ACCESS;
+      localReply = { status, details: readStr(dp, dl), body: readStr(bp, bl), headers: parsePairs(hp, hl), grpc: grpc | 0 };
+      return OK;
+    },
+  };
+  const wasi = {
+    fd_write: fdWrite,
+    proc_exit: procExit,
+  };
+  const provided = { env, wasi_snapshot_preview1: wasi, wasi_unstable: wasi };
+
+  // Strict linking: every import must be provided.
+  const importObj = {};
+  for (const imp of WebAssembly.Module.imports(mod)) {
+    const fn = provided[imp.module]?.[imp.name];
+    if (imp.kind !== "function" || !fn) return { load: "link_error", detail: `missing import ${imp.module}.${imp.name} (${imp.kind})`, log };
+    (importObj[imp.module] ??= {})[imp.name] = fn;
+  }
+
+  const call = (name, ...a) => {
+    const f = inst.exports[name];
+    if (typeof f !== "function") return undefined;
+    return f(...a);
+  };
+  const guarded = (fn) => { try { return { ok: true, v: fn() }; } catch (e) { return { ok: false, e }; } };
+
+  // Instantiate (runs a wasm start section), then _initialize or _start.
+  let r = guarded(() => { inst = new WebAssembly.Instance(mod, importObj); });
+  if (!r.ok) return { load: "start_fails", detail: `instantiate: ${r.e.message}`, log };
+  if (!inst.exports.malloc && !inst.exports.proxy_on_memory_allocate) return { load: "link_error", detail: "no allocator", log };
+  r = guarded(() => (inst.exports._initialize ? call("_initialize") : call("_start")));
+  if (!r.ok) return { load: "start_fails", detail: `start-up: ${r.e.message}`, log };
+
+  // Root context.
+  const ROOT = 1, STREAM = 2;
+  phase = "root"; contexts.add(ROOT);
+  r = guarded(() => call("proxy_on_context_create", ROOT, 0));
+  if (!r.ok) return { load: "start_fails", detail: `proxy_on_context_create(root): ${r.e.message}`, log };
+  r = guarded(() => call("proxy_on_vm_start", ROOT, vmConfig.length));
+  if (!r.ok || r.v === 0) return { load: "start_fails", detail: `proxy_on_vm_start: ${r.ok ? "returned 0" : r.e.message}`, log };
+  phase = "configure";
+  r = guarded(() => call("proxy_on_configure", ROOT, pluginConfig.length));
+  phase = "other";
+  if (!r.ok) return { load: "configure_fails", detail: `proxy_on_configure trapped: ${r.e.message}`, log };
+  if (r.v === 0) return { load: "configure_fails", detail: "proxy_on_configure returned 0", log };
+  if (!c.request) return { load: "ok", log };
+
+  // One HTTP stream.
+  const req = c.request;
+  contexts.add(STREAM);
+  reqHeaders = [[":authority", "conformance.test"], [":path", req.path], [":method", req.method], [":scheme", "http"],
+    ["user-agent", "wasmgate-mock-host"], ...Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])];
+  r = guarded(() => call("proxy_on_context_create", STREAM, ROOT));
+  if (!r.ok) return { load: "ok", error: `proxy_on_context_create(stream): ${r.e.message}`, log };
+  phase = "request_headers";
+  r = guarded(() => call("proxy_on_request_headers", STREAM, reqHeaders.length, 1));
+  phase = "other";
+  if (!r.ok) return { load: "ok", error: `proxy_on_request_headers trapped: ${r.e.message}`, log };
+  const reqStatus = r.v;
+
+  let response, upstreamCalled = false, upstreamRequest = null;
+  if (localReply) {
+    respHeaders = [[":status", String(localReply.status)], ...localReply.headers];
+    if (localReply.body) respHeaders.push(["content-type", "text/plain"]);
+    response = { status: localReply.status, body: localReply.body };
+  } else if (reqStatus !== 0) {
+    return { load: "ok", error: `proxy_on_request_headers returned ${reqStatus} without a local reply (stream would hang)`, log };
+  } else {
+    upstreamCalled = true;
+    upstreamRequest = Object.fromEntries([...reqHeaders].reverse().filter(([k]) => !k.startsWith(":")));
+    const body = JSON.stringify({ method: req.method, path: req.path, headers: upstreamRequest });
+    respHeaders = [[":status", "200"], ["content-type", "application/json"], ["content-length", String(body.length)]];
+    response = { status: 200, body };
+  }
+  // Envoy runs a local reply through the encoder filters too, so the plugin sees response headers either way.
+  phase = "response_headers";
+  r = guarded(() => call("proxy_on_response_headers", STREAM, respHeaders.length, 0));
+  phase = "other";
+  if (!r.ok) return { load: "ok", error: `proxy_on_response_headers trapped: ${r.e.message}`, log };
+  for (const name of ["proxy_on_done", "proxy_on_log", "proxy_on_delete"]) {
+    r = guarded(() => call(name, STREAM));
+    if (!r.ok) return { load: "ok", error: `${name} trapped: ${r.e.message}`, log };
+  }
+  response.headers = respHeaders.filter(([k]) => !k.startsWith(":"));
+  return { load: "ok", response, upstreamCalled, upstreamRequest, localReply, log };
+}
+
+function check(c, res) {
+  const e = c.expect, errs = [];
+  if (res.load !== e.load) errs.push(`load: got ${res.load} (${res.detail ?? ""}), want ${e.load}`);
+  if (res.error) errs.push(res.error);
+  if (e.load === "ok" && c.request && res.response) {
+    const got = res.response;
+    if (e.status !== undefined && got.status !== e.status) errs.push(`status: got ${got.status}, want ${e.status}`);
+    for (const [k, v] of Object.entries(e.response_headers ?? {})) {
+      const hit = got.headers.find(([hk]) => hk === k);
+      if (!hit) errs.push(`response header ${k} missing`);
+      else if (hit[1] !== v) errs.push(`response header ${k}: got ${JSON.stringify(hit[1])}, want ${JSON.stringify(v)}`);
+    }
+    for (const k of e.response_headers_absent ?? []) if (got.headers.some(([hk]) => hk === k)) errs.push(`response header ${k} present`);
+    if (e.body !== undefined && got.body !== e.body) errs.push(`body: got ${JSON.stringify(got.body)}, want ${JSON.stringify(e.body)}`);
+    if (e.upstream_called !== undefined && res.upstreamCalled !== e.upstream_called) errs.push(`upstream_called: got ${res.upstreamCalled}`);
+    for (const [k, v] of Object.entries(e.upstream_request_headers ?? {})) {
+      const got = res.upstreamRequest?.[k];
+      if (got !== v) errs.push(`upstream request header ${k}: got ${JSON.stringify(got)}, want ${JSON.stringify(v)}`);
+    }
+  }
+  for (const s of e.log_contains ?? []) if (!res.log.some((l) => l.includes(s))) errs.push(`log lacks ${JSON.stringify(s)}`);
+  return errs;
+}
+
+let failures = 0;
+for (const c of spec.cases) {
+  let res;
+  try { res = runCase(c); } catch (err) { res = { load: "host_error", detail: err.stack, log: [] }; }
+  const errs = check(c, res);
+  if (errs.length) failures++;
+  console.log(`${errs.length ? "FAIL" : "ok  "} ${c.name}${errs.length ? "\n       " + errs.join("\n       ") : ""}`);
+  if (verbose || errs.length) for (const l of res.log) console.log(`       | ${l}`);
+}
+console.log(`mock_host: ${spec.cases.length - failures}/${spec.cases.length} cases agree with expected.json`);
+process.exit(failures ? 1 : 0);
