@@ -41,6 +41,8 @@ public:
     other.clear();
   }
   void prepend(std::string_view s) {
+    if (s.empty())
+      return;
     if (s.size() <= head_) {
       head_ -= s.size();
       std::memcpy(storage_.data() + head_, s.data(), s.size());

@@ -19,7 +19,7 @@ using sdk_test::Vm;
 using std::string_literals::operator""s;
 
 constexpr uint32_t kRequestHeaders = 0, kResponseHeaders = 2;
-constexpr uint32_t kRequestBody = 0, kResponseBody = 1, kCallResponseBody = 4;
+constexpr uint32_t kResponseBody = 1, kCallResponseBody = 4;
 
 class NullVmTest : public ::testing::Test {
 protected:

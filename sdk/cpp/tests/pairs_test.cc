@@ -69,7 +69,8 @@ TEST(Pairs, AgreesWithIndependentCodec) {
   ASSERT_TRUE(sdk_test::decodePairs(marshal(tricky), &decoded));
   EXPECT_EQ(decoded, expected);
 
-  auto round_trip = wasmData(sdk_test::encodePairs(expected))->pairs();
+  auto data = wasmData(sdk_test::encodePairs(expected)); // pairs() are views into it
+  auto round_trip = data->pairs();
   ASSERT_EQ(round_trip.size(), tricky.size());
   for (size_t i = 0; i < tricky.size(); i++) {
     EXPECT_EQ(round_trip[i].first, tricky[i].first);

@@ -24,7 +24,7 @@ public:
       return false;
     if (config->view() == "async-done")
       async_done_ = true;
-    requests_ = Counter<std::string>::New("requests", "method");
+    requests_.reset(Counter<std::string>::New("requests", "method")); // New() returns an owning raw pointer
     return true;
   }
   bool onDone() override {
@@ -38,7 +38,7 @@ public:
   }
   void onDelete() override { record("A.onDelete " + std::to_string(id())); }
 
-  Counter<std::string> *requests_ = nullptr;
+  std::unique_ptr<Counter<std::string>> requests_;
   bool async_done_ = false;
 };
 

@@ -193,9 +193,11 @@ uint32_t proxySetBufferBytes(HostCall& c, uint32_t type, uint32_t start, uint32_
   Buffer& buffer = *ref.mutable_buffer;
   // Envoy's Buffer::copyFrom: start 0 drains `size` bytes (clamped) then prepends, so (0,0) is
   // a prepend and (0, >= len) a replace; start >= len appends; anything in between is refused.
+  // (Empty data is skipped: Buffer::prepend would memcpy from a null pointer.)
   if (start == 0) {
     buffer.drain(size);
-    buffer.prepend(*data);
+    if (!data->empty())
+      buffer.prepend(*data);
   } else if (start >= buffer.size()) {
     buffer.append(*data);
   } else {
