@@ -29,11 +29,12 @@ done
 
 # A WASI reactor: no main, `_initialize` runs the static constructors (which register the
 # context factories). The SDK exports malloc and the proxy_on_* callbacks by name itself.
-# Names stay in the module (only DWARF is stripped) so traps show function names. std::regex
-# backtracks recursively, so the stack is 1 MiB instead of wasm-ld's 64 KiB.
+# Names stay in the module (only DWARF is stripped) so traps show function names.
+# __FILE__ (in LOG_* prefixes) is made relative to the repository: shorter logs, reproducible
+# modules.
 CXXFLAGS=(--target=wasm32-wasi -O2 -std=c++17 -fno-exceptions -Wall -Wextra -Werror
-          -I"$SDK" -mexec-model=reactor)
-LDFLAGS=(-Wl,--strip-debug -Wl,-z,stack-size=1048576)
+          -I"$SDK" -mexec-model=reactor -ffile-prefix-map="$ROOT/"=)
+LDFLAGS=(-Wl,--strip-debug)
 
 # Expected signatures (proxy-wasm-abi.md sections 1 and 2), in wasm-objdump's notation.
 # kind name signature; kind: import (env, ABI 0.2.1), export (required), reject (0.1.0-only).
@@ -209,6 +210,7 @@ fi
 mkdir -p "$OUT"
 built=()
 for dir in "$ROOT"/examples/plugins/*/; do
+  dir="${dir%/}"
   [[ -f "$dir/plugin.cc" ]] || continue
   name="$(basename "$dir")"
   wasm="$OUT/$name.wasm"

@@ -440,8 +440,8 @@ public:
     if (!request.SerializeToString(&serialized_request)) {
       return WasmResult::SerializationFailure;
     }
-    return grpcCallHandler(service, service_name, method_name, initial_metadata,
-                           serialized_request, timeout_milliseconds, std::move(handler));
+    return grpcCallHandler(service, service_name, method_name, initial_metadata, serialized_request,
+                           timeout_milliseconds, std::move(handler));
   }
 #endif
   WasmResult grpcStreamHandler(std::string_view service, std::string_view service_name,
@@ -506,9 +506,7 @@ public:
   virtual FilterHeadersStatus onResponseHeaders(uint32_t headers, bool /* end_of_stream */) {
     return onResponseHeaders(headers);
   }
-  virtual FilterHeadersStatus onResponseHeaders(uint32_t) {
-    return FilterHeadersStatus::Continue;
-  }
+  virtual FilterHeadersStatus onResponseHeaders(uint32_t) { return FilterHeadersStatus::Continue; }
   virtual FilterMetadataStatus onResponseMetadata(uint32_t) {
     return FilterMetadataStatus::Continue;
   }
@@ -563,7 +561,8 @@ inline std::pair<uint32_t, WasmDataPtr> getStatus() {
 }
 
 // Properties. The path is sent as segments each followed by a NUL byte.
-template <typename Parts> inline std::optional<WasmDataPtr> getPropertyFromParts(const Parts &parts) {
+template <typename Parts>
+inline std::optional<WasmDataPtr> getPropertyFromParts(const Parts &parts) {
   size_t size = 0;
   for (const auto &part : parts) {
     size += part.size() + 1; // null terminated string value
@@ -950,12 +949,8 @@ template <> inline std::string toString(const char *t) { return std::string(t); 
 template <> inline std::string toString(std::string t) { return t; }
 template <> inline std::string toString(bool t) { return t ? "true" : "false"; }
 
-template <typename T> struct StringToStringView {
-  typedef T type;
-};
-template <> struct StringToStringView<std::string> {
-  typedef std::string_view type;
-};
+template <typename T> struct StringToStringView { typedef T type; };
+template <> struct StringToStringView<std::string> { typedef std::string_view type; };
 
 struct MetricTag {
   enum class TagType : uint32_t {
@@ -1181,8 +1176,7 @@ private:
 };
 
 template <typename... Tags> struct Histogram : public MetricBase {
-  static Histogram<Tags...> *New(std::string_view name,
-                                 MetricTagDescriptor<Tags>... descriptors) {
+  static Histogram<Tags...> *New(std::string_view name, MetricTagDescriptor<Tags>... descriptors) {
     return new Histogram<Tags...>(std::string(name),
                                   std::vector<MetricTag>({toMetricTag(descriptors)...}));
   }
@@ -1249,8 +1243,8 @@ inline WasmResult grpcStream(std::string_view service, std::string_view service_
   size_t metadata_size = 0;
   MakeHeaderStringPairsBuffer(initial_metadata, &metadata_ptr, &metadata_size);
   WasmResult result = proxy_grpc_stream(service.data(), service.size(), service_name.data(),
-                                        service_name.size(), method_name.data(),
-                                        method_name.size(), metadata_ptr, metadata_size, token_ptr);
+                                        service_name.size(), method_name.data(), method_name.size(),
+                                        metadata_ptr, metadata_size, token_ptr);
   ::free(metadata_ptr);
   return result;
 }
@@ -1295,13 +1289,11 @@ inline void RootContext::onHttpCallResponse(uint32_t token, uint32_t headers, si
   }
 }
 
-inline WasmResult RootContext::grpcSimpleCall(std::string_view service,
-                                              std::string_view service_name,
-                                              std::string_view method_name,
-                                              const HeaderStringPairs &initial_metadata,
-                                              std::string_view request,
-                                              uint32_t timeout_milliseconds,
-                                              Context::GrpcSimpleCallCallback callback) {
+inline WasmResult
+RootContext::grpcSimpleCall(std::string_view service, std::string_view service_name,
+                            std::string_view method_name, const HeaderStringPairs &initial_metadata,
+                            std::string_view request, uint32_t timeout_milliseconds,
+                            Context::GrpcSimpleCallCallback callback) {
   uint32_t token = 0;
   WasmResult result = grpcCall(service, service_name, method_name, initial_metadata, request,
                                timeout_milliseconds, &token);
@@ -1430,13 +1422,10 @@ inline void RootContext::onGrpcClose(uint32_t token, GrpcStatus status) {
   }
 }
 
-inline WasmResult RootContext::grpcCallHandler(std::string_view service,
-                                               std::string_view service_name,
-                                               std::string_view method_name,
-                                               const HeaderStringPairs &initial_metadata,
-                                               std::string_view request,
-                                               uint32_t timeout_milliseconds,
-                                               std::unique_ptr<GrpcCallHandlerBase> handler) {
+inline WasmResult RootContext::grpcCallHandler(
+    std::string_view service, std::string_view service_name, std::string_view method_name,
+    const HeaderStringPairs &initial_metadata, std::string_view request,
+    uint32_t timeout_milliseconds, std::unique_ptr<GrpcCallHandlerBase> handler) {
   uint32_t token = 0;
   auto result = grpcCall(service, service_name, method_name, initial_metadata, request,
                          timeout_milliseconds, &token);

@@ -63,7 +63,7 @@ struct State
   const Factories *factories;
   std::unordered_map<uint32_t, std::unique_ptr<ContextBase>> contexts;
   std::unordered_map<std::string, RootContext *> roots; // by root_id
-  uint32_t active_context_id = 0; // the context whose callback is running
+  uint32_t active_context_id = 0;                       // the context whose callback is running
 };
 
 #ifndef PROXY_WASM_NULL_VM
@@ -76,9 +76,7 @@ inline State *currentState() {
   return &state;
 }
 #else
-inline State *currentState() {
-  return static_cast<State *>(proxy_wasm_null_vm::currentInstance());
-}
+inline State *currentState() { return static_cast<State *>(proxy_wasm_null_vm::currentInstance()); }
 #endif
 
 inline ContextBase *findContext(State &s, uint32_t id) {
@@ -175,8 +173,8 @@ inline void createStreamContext(State &s, uint32_t id, uint32_t parent_id) {
   ContextBase *parent = findContext(s, parent_id);
   RootContext *root = parent ? parent->asRoot() : nullptr;
   if (!root) {
-    logError("proxy-wasm sdk: context " + std::to_string(id) + " created with unknown root context " +
-             std::to_string(parent_id));
+    logError("proxy-wasm sdk: context " + std::to_string(id) +
+             " created with unknown root context " + std::to_string(parent_id));
     return;
   }
   std::unique_ptr<Context> context;
@@ -243,7 +241,8 @@ inline uint32_t onVmStart(State &s, uint32_t id, uint32_t size) {
   return onRoot(s, id, 0u, [&](RootContext *r) { return r->onStart(size) ? 1u : 0u; });
 }
 inline uint32_t validateConfiguration(State &s, uint32_t id, uint32_t size) {
-  return onRoot(s, id, 0u, [&](RootContext *r) { return r->validateConfiguration(size) ? 1u : 0u; });
+  return onRoot(s, id, 0u,
+                [&](RootContext *r) { return r->validateConfiguration(size) ? 1u : 0u; });
 }
 inline uint32_t onConfigure(State &s, uint32_t id, uint32_t size) {
   return onRoot(s, id, 0u, [&](RootContext *r) { return r->onConfigure(size) ? 1u : 0u; });
@@ -305,12 +304,10 @@ inline uint32_t onResponseBody(State &s, uint32_t id, uint32_t size, uint32_t eo
                   [&](Context *c) { return uint32_t(c->onResponseBody(size, eos != 0)); });
 }
 inline uint32_t onResponseTrailers(State &s, uint32_t id, uint32_t trailers) {
-  return onStream(s, id, 0u,
-                  [&](Context *c) { return uint32_t(c->onResponseTrailers(trailers)); });
+  return onStream(s, id, 0u, [&](Context *c) { return uint32_t(c->onResponseTrailers(trailers)); });
 }
 inline uint32_t onResponseMetadata(State &s, uint32_t id, uint32_t elements) {
-  return onStream(s, id, 0u,
-                  [&](Context *c) { return uint32_t(c->onResponseMetadata(elements)); });
+  return onStream(s, id, 0u, [&](Context *c) { return uint32_t(c->onResponseMetadata(elements)); });
 }
 
 inline void onHttpCallResponse(State &s, uint32_t id, uint32_t token, uint32_t headers,
@@ -328,7 +325,8 @@ inline void onGrpcReceiveTrailingMetadata(State &s, uint32_t id, uint32_t token,
   onRootVoid(s, id, [&](RootContext *r) { r->onGrpcReceiveTrailingMetadata(token, n); });
 }
 inline void onGrpcClose(State &s, uint32_t id, uint32_t token, uint32_t status) {
-  onRootVoid(s, id, [&](RootContext *r) { r->onGrpcClose(token, static_cast<GrpcStatus>(status)); });
+  onRootVoid(s, id,
+             [&](RootContext *r) { r->onGrpcClose(token, static_cast<GrpcStatus>(status)); });
 }
 
 // Root contexts: 1 = may be deleted now, 0 = will call proxy_done() later. Unknown: done.
@@ -442,7 +440,8 @@ void proxy_on_foreign_function(uint32_t root_context_id, uint32_t function_id, u
                                               data_size);
 }
 
-PROXY_WASM_EXPORT_AS(proxy_on_new_connection) uint32_t proxy_on_new_connection(uint32_t context_id) {
+PROXY_WASM_EXPORT_AS(proxy_on_new_connection)
+uint32_t proxy_on_new_connection(uint32_t context_id) {
   return proxy_wasm_sdk::dispatch::onNewConnection(PROXY_WASM_STATE, context_id);
 }
 PROXY_WASM_EXPORT_AS(proxy_on_downstream_data)
@@ -492,8 +491,8 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
 PROXY_WASM_EXPORT_AS(proxy_on_response_body)
 uint32_t proxy_on_response_body(uint32_t context_id, uint32_t body_buffer_length,
                                 uint32_t end_of_stream) {
-  return proxy_wasm_sdk::dispatch::onResponseBody(PROXY_WASM_STATE, context_id,
-                                                  body_buffer_length, end_of_stream);
+  return proxy_wasm_sdk::dispatch::onResponseBody(PROXY_WASM_STATE, context_id, body_buffer_length,
+                                                  end_of_stream);
 }
 PROXY_WASM_EXPORT_AS(proxy_on_response_trailers)
 uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
@@ -511,8 +510,7 @@ void proxy_on_http_call_response(uint32_t context_id, uint32_t token, uint32_t h
                                                body_size, trailers);
 }
 PROXY_WASM_EXPORT_AS(proxy_on_grpc_receive_initial_metadata)
-void proxy_on_grpc_receive_initial_metadata(uint32_t context_id, uint32_t token,
-                                            uint32_t headers) {
+void proxy_on_grpc_receive_initial_metadata(uint32_t context_id, uint32_t token, uint32_t headers) {
   proxy_wasm_sdk::dispatch::onGrpcReceiveInitialMetadata(PROXY_WASM_STATE, context_id, token,
                                                          headers);
 }
@@ -591,16 +589,18 @@ inline void destroyInstance(void *instance) {
 }
 
 // The NullVmPlugin entry points: set the instance, then dispatch as the wasm exports do.
-#define PROXY_WASM_NULL_VM_ENTRY(_ret, _name, _dispatch, _params, _args)                          \
+#define PROXY_WASM_NULL_VM_ENTRY(_ret, _name, _dispatch, _params, _args)                           \
   inline _ret _name(void *instance PROXY_WASM_NULL_VM_UNPAREN _params) {                           \
     Scope scope(instance);                                                                         \
-    return proxy_wasm_sdk::dispatch::_dispatch(stateOf(instance) PROXY_WASM_NULL_VM_UNPAREN _args); \
+    return proxy_wasm_sdk::dispatch::_dispatch(stateOf(instance)                                   \
+                                                   PROXY_WASM_NULL_VM_UNPAREN _args);              \
   }
 #define PROXY_WASM_NULL_VM_UNPAREN(...) __VA_ARGS__
 
 PROXY_WASM_NULL_VM_ENTRY(void, onContextCreate, onContextCreate, (, uint32_t id, uint32_t parent),
                          (, id, parent))
-PROXY_WASM_NULL_VM_ENTRY(uint32_t, onVmStart, onVmStart, (, uint32_t id, uint32_t size), (, id, size))
+PROXY_WASM_NULL_VM_ENTRY(uint32_t, onVmStart, onVmStart, (, uint32_t id, uint32_t size),
+                         (, id, size))
 PROXY_WASM_NULL_VM_ENTRY(uint32_t, validateConfiguration, validateConfiguration,
                          (, uint32_t id, uint32_t size), (, id, size))
 PROXY_WASM_NULL_VM_ENTRY(uint32_t, onConfigure, onConfigure, (, uint32_t id, uint32_t size),
@@ -627,10 +627,10 @@ PROXY_WASM_NULL_VM_ENTRY(uint32_t, onRequestHeaders, onRequestHeaders,
                          (, uint32_t id, uint32_t n, uint32_t eos), (, id, n, eos))
 PROXY_WASM_NULL_VM_ENTRY(uint32_t, onRequestBody, onRequestBody,
                          (, uint32_t id, uint32_t size, uint32_t eos), (, id, size, eos))
-PROXY_WASM_NULL_VM_ENTRY(uint32_t, onRequestTrailers, onRequestTrailers, (, uint32_t id, uint32_t n),
-                         (, id, n))
-PROXY_WASM_NULL_VM_ENTRY(uint32_t, onRequestMetadata, onRequestMetadata, (, uint32_t id, uint32_t n),
-                         (, id, n))
+PROXY_WASM_NULL_VM_ENTRY(uint32_t, onRequestTrailers, onRequestTrailers,
+                         (, uint32_t id, uint32_t n), (, id, n))
+PROXY_WASM_NULL_VM_ENTRY(uint32_t, onRequestMetadata, onRequestMetadata,
+                         (, uint32_t id, uint32_t n), (, id, n))
 PROXY_WASM_NULL_VM_ENTRY(uint32_t, onResponseHeaders, onResponseHeaders,
                          (, uint32_t id, uint32_t n, uint32_t eos), (, id, n, eos))
 PROXY_WASM_NULL_VM_ENTRY(uint32_t, onResponseBody, onResponseBody,
@@ -645,12 +645,12 @@ PROXY_WASM_NULL_VM_ENTRY(void, onHttpCallResponse, onHttpCallResponse,
                          (, id, token, headers, body_size, trailers))
 PROXY_WASM_NULL_VM_ENTRY(void, onGrpcReceiveInitialMetadata, onGrpcReceiveInitialMetadata,
                          (, uint32_t id, uint32_t token, uint32_t n), (, id, token, n))
-PROXY_WASM_NULL_VM_ENTRY(void, onGrpcReceive, onGrpcReceive, (, uint32_t id, uint32_t token, uint32_t size),
-                         (, id, token, size))
+PROXY_WASM_NULL_VM_ENTRY(void, onGrpcReceive, onGrpcReceive,
+                         (, uint32_t id, uint32_t token, uint32_t size), (, id, token, size))
 PROXY_WASM_NULL_VM_ENTRY(void, onGrpcReceiveTrailingMetadata, onGrpcReceiveTrailingMetadata,
                          (, uint32_t id, uint32_t token, uint32_t n), (, id, token, n))
-PROXY_WASM_NULL_VM_ENTRY(void, onGrpcClose, onGrpcClose, (, uint32_t id, uint32_t token, uint32_t status),
-                         (, id, token, status))
+PROXY_WASM_NULL_VM_ENTRY(void, onGrpcClose, onGrpcClose,
+                         (, uint32_t id, uint32_t token, uint32_t status), (, id, token, status))
 
 #undef PROXY_WASM_NULL_VM_ENTRY
 #undef PROXY_WASM_NULL_VM_UNPAREN
@@ -733,8 +733,8 @@ struct RegisterContextFactory {
 // the name the proxy configuration selects with code.local.inline_string).
 #define WASMGATE_NULL_PLUGIN(_name)                                                                \
   namespace {                                                                                      \
-  ::proxy_wasm_null_vm::PluginRegistration wasmgate_null_plugin_registration_##_name(              \
-      #_name, &proxyWasmTranslationUnitFactories());                                              \
+  ::proxy_wasm_null_vm::PluginRegistration                                                         \
+      wasmgate_null_plugin_registration_##_name(#_name, &proxyWasmTranslationUnitFactories());     \
   }
 
 #endif // PROXY_WASM_NULL_VM

@@ -17,8 +17,7 @@ START_WASM_PLUGIN(add_header)
 
 class AddHeaderRootContext : public RootContext {
 public:
-  explicit AddHeaderRootContext(uint32_t id, std::string_view root_id)
-      : RootContext(id, root_id) {}
+  explicit AddHeaderRootContext(uint32_t id, std::string_view root_id) : RootContext(id, root_id) {}
 
   bool onConfigure(size_t configuration_size) override;
 

@@ -131,9 +131,8 @@ bool BodyRedactRootContext::onConfigure(size_t configuration_size) {
   content_types_.clear();
   for (const auto &t : content_types)
     content_types_.push_back(lowercase(t));
-  if (redactions_metric_ == 0 &&
-      defineMetric(MetricType::Counter, "body_redact.redactions", &redactions_metric_) !=
-          WasmResult::Ok) {
+  if (redactions_metric_ == 0 && defineMetric(MetricType::Counter, "body_redact.redactions",
+                                              &redactions_metric_) != WasmResult::Ok) {
     LOG_WARN("body_redact: could not define the redactions counter");
   }
   LOG_INFO("body_redact: " + std::to_string(patterns_.size()) + " pattern(s), " +

@@ -36,7 +36,9 @@ void returnBytes(std::string_view bytes, const char **ptr, size_t *size) {
   *size = bytes.size();
 }
 
-std::string_view view(const char *p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
+std::string_view view(const char *p, size_t n) {
+  return p ? std::string_view(p, n) : std::string_view();
+}
 
 FakeHost &host() {
   if (!FakeHost::current)

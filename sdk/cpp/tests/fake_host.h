@@ -52,8 +52,8 @@ public:
   wasmgate::nullvm::NullVmHostApi api;
 
   // State the plugin sees.
-  std::map<uint32_t, Pairs> maps;               // by WasmHeaderMapType
-  std::map<uint32_t, std::string> buffers;      // by WasmBufferType
+  std::map<uint32_t, Pairs> maps;                // by WasmHeaderMapType
+  std::map<uint32_t, std::string> buffers;       // by WasmBufferType
   std::map<std::string, std::string> properties; // by NUL-joined path without trailing NUL
   uint32_t log_level = 1;
   uint64_t now_ns = 1700000000123456789ull;

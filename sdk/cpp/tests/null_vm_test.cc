@@ -125,8 +125,8 @@ TEST_F(NullVmTest, HttpCallbacksAreDispatchedWithTheirArguments) {
 
   events().clear();
   vm.endStream(2);
-  EXPECT_EQ(events(), (std::vector<std::string>{"S.onLog 2", "S.onDone 2", "S.onDelete 2",
-                                                "S.destroyed 2"}));
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{"S.onLog 2", "S.onDone 2", "S.onDelete 2", "S.destroyed 2"}));
   // Late callbacks for a deleted context are answered neutrally instead of crashing.
   EXPECT_EQ(p.proxy_on_request_headers(i, 2, 1, 1), 0u);
   EXPECT_EQ(p.proxy_on_done(i, 2), 1u);
@@ -367,9 +367,9 @@ TEST_F(NullVmTest, AddHeaderExampleRejectsBadConfiguration) {
 
 TEST_F(NullVmTest, PathRewriteExampleSeedFormat) {
   Vm vm("path_rewrite", host);
-  ASSERT_TRUE(vm.startRoot(
-      1, "path_rewrite_root_id",
-      R"({"rewrites": [ {"regex_match":"...", "custom_path": "/anything"} ]})"));
+  ASSERT_TRUE(
+      vm.startRoot(1, "path_rewrite_root_id",
+                   R"({"rewrites": [ {"regex_match":"...", "custom_path": "/anything"} ]})"));
   vm.createStream(2, 1);
   host.maps[kRequestHeaders] = {{":path", "/ab"}};
   vm.plugin().proxy_on_request_headers(vm.instance(), 2, 1, 1);
@@ -442,10 +442,9 @@ BodyRedactRun runBodyRedact(FakeHost &host, Vm &vm, uint32_t id, sdk_test::Pairs
 TEST_F(NullVmTest, BodyRedactExampleDefaultCardPattern) {
   Vm vm("body_redact", host);
   ASSERT_TRUE(vm.startRoot(1, "body_redact_root_id", ""));
-  auto run = runBodyRedact(host, vm, 2,
-                           {{":status", "200"}, {"content-type", "text/plain"},
-                            {"content-length", "52"}},
-                           {"card 4111 1111 ", "1111 1111 and 5500-0000-0000-0004", " ok"});
+  auto run = runBodyRedact(
+      host, vm, 2, {{":status", "200"}, {"content-type", "text/plain"}, {"content-length", "52"}},
+      {"card 4111 1111 ", "1111 1111 and 5500-0000-0000-0004", " ok"});
   EXPECT_EQ(run.headers_result, 0u);
   EXPECT_EQ(run.body_results, (std::vector<uint32_t>{1, 1, 0}));
   EXPECT_EQ(run.body, "card [REDACTED] and [REDACTED] ok");
@@ -463,24 +462,24 @@ TEST_F(NullVmTest, BodyRedactExampleLiteralsAndContentTypes) {
                            "content_types": ["application/json"]})";
   ASSERT_TRUE(vm.startRoot(1, "", config));
   auto json = runBodyRedact(host, vm, 2,
-                            {{":status", "200"}, {"content-type", "Application/JSON; charset=utf-8"},
+                            {{":status", "200"},
+                             {"content-type", "Application/JSON; charset=utf-8"},
                              {"content-length", "26"}},
                             {R"({"token":"s3cret","n":"4111111111111111"})"});
   EXPECT_EQ(json.body, R"({"token":"***","n":"4111111111111111"})"); // literals only
   EXPECT_EQ(host.header(kResponseHeaders, "content-length"), nullptr);
 
-  auto html = runBodyRedact(host, vm, 3,
-                            {{":status", "200"}, {"content-type", "text/html"},
-                             {"content-length", "6"}},
-                            {"s3cret"});
+  auto html = runBodyRedact(
+      host, vm, 3, {{":status", "200"}, {"content-type", "text/html"}, {"content-length", "6"}},
+      {"s3cret"});
   EXPECT_EQ(html.body_results, std::vector<uint32_t>{0});
   EXPECT_EQ(html.body, "s3cret");
   EXPECT_NE(host.header(kResponseHeaders, "content-length"), nullptr);
 
-  auto gzip = runBodyRedact(host, vm, 4,
-                            {{":status", "200"}, {"content-type", "application/json"},
-                             {"content-encoding", "gzip"}},
-                            {"s3cret"});
+  auto gzip = runBodyRedact(
+      host, vm, 4,
+      {{":status", "200"}, {"content-type", "application/json"}, {"content-encoding", "gzip"}},
+      {"s3cret"});
   EXPECT_EQ(gzip.body, "s3cret");
 }
 

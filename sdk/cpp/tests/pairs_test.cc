@@ -13,11 +13,11 @@ using std::string_literals::operator""s;
 
 // The ABI document's worked example (taken from the Rust SDK tests), byte for byte.
 const std::string kWorkedExample =
-    "\x04\x00\x00\x00"                                  // N = 4
-    "\x07\x00\x00\x00\x03\x00\x00\x00"                  // ":method" (7), "GET" (3)
-    "\x05\x00\x00\x00\x08\x00\x00\x00"                  // ":path" (5), "/bytes/1" (8)
-    "\x0a\x00\x00\x00\x0b\x00\x00\x00"                  // ":authority" (10), "httpbin.org" (11)
-    "\x0a\x00\x00\x00\x0a\x00\x00\x00"                  // "Powered-By" (10), "proxy-wasm" (10)
+    "\x04\x00\x00\x00"                 // N = 4
+    "\x07\x00\x00\x00\x03\x00\x00\x00" // ":method" (7), "GET" (3)
+    "\x05\x00\x00\x00\x08\x00\x00\x00" // ":path" (5), "/bytes/1" (8)
+    "\x0a\x00\x00\x00\x0b\x00\x00\x00" // ":authority" (10), "httpbin.org" (11)
+    "\x0a\x00\x00\x00\x0a\x00\x00\x00" // "Powered-By" (10), "proxy-wasm" (10)
     ":method\0GET\0:path\0/bytes/1\0:authority\0httpbin.org\0Powered-By\0proxy-wasm\0"s;
 
 const HeaderStringPairs kWorkedPairs = {{":method", "GET"},
@@ -58,11 +58,8 @@ TEST(Pairs, ParsesHandWrittenBuffer) {
 }
 
 TEST(Pairs, AgreesWithIndependentCodec) {
-  HeaderStringPairs tricky = {{"", ""},
-                              {"nul", "a\0b"s},
-                              {"bin\xff", std::string(300, 'x')},
-                              {"dup", "1"},
-                              {"dup", "2"}};
+  HeaderStringPairs tricky = {
+      {"", ""}, {"nul", "a\0b"s}, {"bin\xff", std::string(300, 'x')}, {"dup", "1"}, {"dup", "2"}};
   sdk_test::Pairs expected(tricky.begin(), tricky.end());
   EXPECT_EQ(marshal(tricky), sdk_test::encodePairs(expected));
   sdk_test::Pairs decoded;

@@ -24,7 +24,8 @@ public:
       return false;
     if (config->view() == "async-done")
       async_done_ = true;
-    requests_.reset(Counter<std::string>::New("requests", "method")); // New() returns an owning raw pointer
+    requests_.reset(
+        Counter<std::string>::New("requests", "method")); // New() returns an owning raw pointer
     return true;
   }
   bool onDone() override {

@@ -16,11 +16,12 @@ static_assert(std::is_same_v<decltype(&proxy_abi_version_0_2_1), void (*)()>);
 static_assert(std::is_same_v<decltype(&proxy_on_context_create), void (*)(uint32_t, uint32_t)>);
 static_assert(std::is_same_v<decltype(&proxy_on_vm_start), uint32_t (*)(uint32_t, uint32_t)>);
 static_assert(std::is_same_v<decltype(&proxy_on_configure), uint32_t (*)(uint32_t, uint32_t)>);
-static_assert(
-    std::is_same_v<decltype(&proxy_on_request_headers), uint32_t (*)(uint32_t, uint32_t, uint32_t)>);
+static_assert(std::is_same_v<decltype(&proxy_on_request_headers),
+                             uint32_t (*)(uint32_t, uint32_t, uint32_t)>);
 static_assert(
     std::is_same_v<decltype(&proxy_on_response_body), uint32_t (*)(uint32_t, uint32_t, uint32_t)>);
-static_assert(std::is_same_v<decltype(&proxy_on_request_trailers), uint32_t (*)(uint32_t, uint32_t)>);
+static_assert(
+    std::is_same_v<decltype(&proxy_on_request_trailers), uint32_t (*)(uint32_t, uint32_t)>);
 static_assert(std::is_same_v<decltype(&proxy_on_http_call_response),
                              void (*)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t)>);
 static_assert(std::is_same_v<decltype(&proxy_on_grpc_receive_trailing_metadata),
@@ -28,8 +29,8 @@ static_assert(std::is_same_v<decltype(&proxy_on_grpc_receive_trailing_metadata),
 static_assert(std::is_same_v<decltype(&proxy_on_done), uint32_t (*)(uint32_t)>);
 static_assert(std::is_same_v<decltype(&proxy_on_delete), void (*)(uint32_t)>);
 static_assert(std::is_same_v<decltype(&proxy_on_new_connection), uint32_t (*)(uint32_t)>);
-static_assert(std::is_same_v<decltype(&proxy_on_foreign_function),
-                             void (*)(uint32_t, uint32_t, uint32_t)>);
+static_assert(
+    std::is_same_v<decltype(&proxy_on_foreign_function), void (*)(uint32_t, uint32_t, uint32_t)>);
 // The two i64 imports.
 static_assert(std::is_same_v<decltype(&proxy_increment_metric), WasmResult (*)(uint32_t, int64_t)>);
 static_assert(std::is_same_v<decltype(&proxy_record_metric), WasmResult (*)(uint32_t, uint64_t)>);
@@ -111,8 +112,8 @@ UNIMPLEMENTED(proxy_get_header_map_value, WasmHeaderMapType, const char *, size_
               size_t *)
 UNIMPLEMENTED(proxy_get_header_map_pairs, WasmHeaderMapType, const char **, size_t *)
 UNIMPLEMENTED(proxy_set_header_map_pairs, WasmHeaderMapType, const char *, size_t)
-UNIMPLEMENTED(proxy_replace_header_map_value, WasmHeaderMapType, const char *, size_t,
-              const char *, size_t)
+UNIMPLEMENTED(proxy_replace_header_map_value, WasmHeaderMapType, const char *, size_t, const char *,
+              size_t)
 UNIMPLEMENTED(proxy_remove_header_map_value, WasmHeaderMapType, const char *, size_t)
 UNIMPLEMENTED(proxy_get_header_map_size, WasmHeaderMapType, size_t *)
 UNIMPLEMENTED(proxy_get_buffer_status, WasmBufferType, size_t *, uint32_t *)
@@ -189,8 +190,8 @@ TEST(WasmAbi, ExportsDriveTheRegisteredContexts) {
   proxy_on_log(2);
   proxy_on_delete(2);
   EXPECT_EQ(getContext(2), nullptr);
-  EXPECT_EQ(g_events, (std::vector<std::string>{"configure x-from-config", "body 10 0",
-                                                "body 20 1", "delete 2"}));
+  EXPECT_EQ(g_events, (std::vector<std::string>{"configure x-from-config", "body 10 0", "body 20 1",
+                                                "delete 2"}));
   // Unknown context ids: neutral answers, no crash.
   EXPECT_EQ(proxy_on_request_headers(77, 1, 1), 0u);
   proxy_on_log(77);
