@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
-echo "== release build + all tests"
+echo "== release build, plugins (C++ SDK examples, AssemblyScript conformance) + all tests"
 ./scripts/build.sh release
+./scripts/build-plugins.sh build/plugins
+./scripts/build-conformance.sh tests/conformance/build
 (cd build && ctest --output-on-failure -j 2)
 
 echo "== ASan+UBSan build + all tests"
