@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs wasmgate with examples/proxy/envoy.yaml in front of an embedded
-# upstream (Debian's nginx on 127.0.0.1:18080, run from a temporary directory). Ctrl-C stops both.
+# Sets up, builds and runs wasmgate with examples/proxy/envoy.yaml (with the add_header Proxy-Wasm
+# plugin) in front of an embedded upstream (Debian's nginx on 127.0.0.1:18080, run from a
+# temporary directory). Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh release
+./scripts/build-plugins.sh build/plugins >/dev/null
 
 tmp="$(mktemp -d)"
 cleanup() {
@@ -38,7 +40,7 @@ for _ in $(seq 50); do curl -sf http://127.0.0.1:9901/ready >/dev/null 2>&1 && b
 cat <<MSG
 
 wasmgate is running (admin on http://127.0.0.1:9901). Try:
-  curl -i http://127.0.0.1:10000/            # proxied to nginx, with x-served-by added
+  curl -i http://127.0.0.1:10000/            # proxied to nginx; the plugin adds x-hello
   curl -i http://127.0.0.1:10000/healthz     # direct response
   curl -i http://127.0.0.1:10000/old/page    # 302 to /new/page
   curl -s http://127.0.0.1:9901/stats | grep ingress_http
