@@ -235,6 +235,9 @@ class NginxDirect(Target):
 
 
 class NginxProxy(Target):
+    # Extra directives in the proxied location (e.g. add_header), for like-for-like plugin runs.
+    location_extra = ""
+
     def start(self, ctx: Context) -> int:
         d = os.path.join(ctx.tmp, self.name)
         os.makedirs(os.path.join(d, "logs"), exist_ok=True)
@@ -242,7 +245,7 @@ class NginxProxy(Target):
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
             f.write(render("nginx-proxy.conf", USER=user_line(), TMP=d, PORT=self.port,
-                           UPSTREAM_PORT=ctx.upstream_port))
+                           UPSTREAM_PORT=ctx.upstream_port, LOCATION_EXTRA=self.location_extra))
         log_path = os.path.join(d, "out.log")
         p = spawn(nginx_cmd(d, conf), ctx.cpu_proxy, log_path)
         self.procs.append(p)
@@ -253,6 +256,7 @@ class NginxProxy(Target):
 
 class Wasmgate(Target):
     concurrency = 1
+    template = "wasmgate.yaml"
 
     def start(self, ctx: Context) -> int:
         d = os.path.join(ctx.tmp, self.name)
@@ -261,7 +265,8 @@ class Wasmgate(Target):
         admin = free_port()
         cfg = os.path.join(d, "wasmgate.yaml")
         with open(cfg, "w") as f:
-            f.write(render("wasmgate.yaml", PORT=self.port, ADMIN_PORT=admin, UPSTREAM_PORT=ctx.upstream_port))
+            f.write(render(self.template, PORT=self.port, ADMIN_PORT=admin, UPSTREAM_PORT=ctx.upstream_port,
+                           PLUGINS=os.path.join(REPO_ROOT, "build", "plugins")))
         log_path = os.path.join(d, "out.log")
         p = spawn([ctx.wasmgate_bin, "-c", cfg, "--concurrency", str(self.concurrency),
                    "--log-level", ctx.wasmgate_log_level], ctx.cpu_proxy, log_path, cwd=d)
@@ -286,10 +291,25 @@ class Wasmgate(Target):
 
 # The targets, in the order they are measured within a round. A new proxy variant (another
 # wasmgate config, --concurrency 2, another proxy) is one more entry here.
+class NginxProxyAddHeader(NginxProxy):
+    location_extra = "add_header X-Hello wasmgate always;"
+
+
+class WasmgateAddHeaderV8(Wasmgate):
+    template = "wasmgate-add-header.yaml"
+
+
 TARGETS: list = [
     NginxDirect("nginx-direct", "wrk -> nginx upstream (ceiling of the rig)"),
     NginxProxy("nginx-proxy", "wrk -> nginx proxy_pass, keepalive 32 -> upstream"),
     Wasmgate("wasmgate", "wrk -> wasmgate --concurrency 1 -> upstream"),
+    NginxProxyAddHeader("nginx-add-header", "nginx-proxy + add_header X-Hello"),
+    WasmgateAddHeaderV8("wasmgate-wasm-v8", "wasmgate + add_header Proxy-Wasm plugin on V8"),
+]
+# Extra ratios printed and recorded: (name, subject target, baseline target).
+EXTRA_RATIOS = [
+    ("wasm_v8_over_no_plugin", "wasmgate-wasm-v8", "wasmgate"),
+    ("wasm_v8_over_nginx_add_header", "wasmgate-wasm-v8", "nginx-add-header"),
 ]
 BASELINE = "nginx-proxy"
 SUBJECT = "wasmgate"
@@ -479,6 +499,11 @@ def main() -> int:
     for name, s in summary.items():
         print(f"{name:16s} {fmt(s['rps_median'], '15.0f')} {fmt(s['p50_ms_median'], '9.3f')} "
               f"{fmt(s['p99_ms_median'], '9.3f')} {s['errors']:7d}")
+    for name, subj, base in EXTRA_RATIOS:
+        if subj in summary and base in summary and summary[base]["rps_median"]:
+            ratios["rps_" + name] = summary[subj]["rps_median"] / summary[base]["rps_median"]
+            if summary[base]["p99_ms_median"]:
+                ratios["p99_" + name] = summary[subj]["p99_ms_median"] / summary[base]["p99_ms_median"]
     if ratios:
         print()
         if "rps_wasmgate_over_nginx" in ratios:
@@ -487,6 +512,10 @@ def main() -> int:
             print(f"wasmgate / nginx-proxy  p99:   {ratios['p99_wasmgate_over_nginx']:.3f}  (lower is better)")
         if "rps_wasmgate_over_direct" in ratios:
             print(f"wasmgate / nginx-direct req/s: {ratios['rps_wasmgate_over_direct']:.3f}")
+        for name, subj, base in EXTRA_RATIOS:
+            if "rps_" + name in ratios:
+                print(f"{subj} / {base} req/s: {ratios['rps_' + name]:.3f}   "
+                      f"p99: {ratios.get('p99_' + name, float('nan')):.3f}")
 
     doc = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
