@@ -619,6 +619,7 @@ TEST_F(ConnManagerTest, RequestBodyStreamsToTerminalFilter) {
   EXPECT_EQ(r.get("x-request-body-bytes"), "5");
   EXPECT_EQ(r.get("x-request-trailers"), "1");
   // Trailers end the request: no data callback carries end_stream.
+  ASSERT_FALSE(rec_->with("rec:data").empty());
   for (const auto& e : rec_->with("rec:data"))
     EXPECT_NE(e.back(), '!') << e;
   EXPECT_EQ(rec_->with("rec:trailers").size(), 1u);
@@ -670,8 +671,12 @@ TEST_F(ConnManagerTest, EncoderHoldingHeadersFixesContentLength) {
 
 TEST_F(ConnManagerTest, EncoderFiltersRunInReverseOrder) {
   addTerminal();
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamEncoderFilter(std::make_shared<TraceEncoder>("A")); });
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamEncoderFilter(std::make_shared<TraceEncoder>("B")); });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamEncoderFilter(std::make_shared<TraceEncoder>("A"));
+  });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamEncoderFilter(std::make_shared<TraceEncoder>("B"));
+  });
   start();
   client_->send(kGet);
   Response r = client_->read();
@@ -712,7 +717,8 @@ TEST_F(ConnManagerTest, StopAllHoldsBodyUntilTimerResumes) {
   EXPECT_EQ(r.get("x-request-body-bytes"), "10");
   EXPECT_EQ(r.get("echo-x-timer"), "fired");
   // Nothing reached the stopping filter before the timer; then the whole body at once.
-  EXPECT_EQ(rec_->with("timer:"), (std::vector<std::string>{"timer:headers", "timer:fired", "timer:data:10!"}));
+  EXPECT_EQ(rec_->with("timer:"),
+            (std::vector<std::string>{"timer:headers", "timer:fired", "timer:data:10!"}));
   EXPECT_EQ(rec_->with("terminal:"), (std::vector<std::string>{"terminal:headers", "terminal:data:10!"}));
 }
 
@@ -720,12 +726,16 @@ TEST_F(ConnManagerTest, LocalReplySkipsLaterDecoderFiltersAndKeepsConnection) {
   addFilter([rec = rec_](FilterChainFactoryCallbacks& cb) {
     cb.addStreamDecoderFilter(std::make_shared<RecordFilter>(rec, "first"));
   });
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamDecoderFilter(std::make_shared<LocalReplyFilter>()); });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamDecoderFilter(std::make_shared<LocalReplyFilter>());
+  });
   addFilter([rec = rec_](FilterChainFactoryCallbacks& cb) {
     cb.addStreamDecoderFilter(std::make_shared<RecordFilter>(rec, "after"));
   });
   addTerminal();
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamEncoderFilter(std::make_shared<TraceEncoder>("E")); });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamEncoderFilter(std::make_shared<TraceEncoder>("E"));
+  });
   start();
   client_->send(kGet);
   Response r = client_->read();
@@ -745,7 +755,9 @@ TEST_F(ConnManagerTest, LocalReplySkipsLaterDecoderFiltersAndKeepsConnection) {
 }
 
 TEST_F(ConnManagerTest, LocalReplyBeforeBodyClosesConnection) {
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamDecoderFilter(std::make_shared<LocalReplyFilter>()); });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamDecoderFilter(std::make_shared<LocalReplyFilter>());
+  });
   addTerminal();
   start();
   // Headers only: the body the filter never waited for would otherwise be parsed as a request.
@@ -761,7 +773,9 @@ TEST_F(ConnManagerTest, PipelinedLocalRepliesAnsweredInOrder) {
   addFilter([rec = rec_](FilterChainFactoryCallbacks& cb) {
     cb.addStreamDecoderFilter(std::make_shared<RecordFilter>(rec, "first"));
   });
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamDecoderFilter(std::make_shared<LocalReplyFilter>()); });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamDecoderFilter(std::make_shared<LocalReplyFilter>());
+  });
   addTerminal();
   start();
   client_->send("GET /a HTTP/1.1\r\nhost: test\r\n\r\nGET /b HTTP/1.1\r\nhost: test\r\n\r\n");
@@ -877,7 +891,9 @@ TEST_F(ConnManagerTest, ClientGoneWhileFilterPausedCancelsTheStream) {
 // ---- Envoy behaviours this HCM does not have yet (see the report / skip reasons) ------------------
 
 TEST_F(ConnManagerTest, TrailersAddedByDecoderFilterReachLaterFilters) {
-  addFilter([](FilterChainFactoryCallbacks& cb) { cb.addStreamDecoderFilter(std::make_shared<AddTrailersFilter>()); });
+  addFilter([](FilterChainFactoryCallbacks& cb) {
+    cb.addStreamDecoderFilter(std::make_shared<AddTrailersFilter>());
+  });
   addTerminal();
   start();
   client_->send(post("/t", "abc"));
