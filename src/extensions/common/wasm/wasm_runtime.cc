@@ -74,7 +74,7 @@ Status startRoot(abi::WasmInstance& instance, RootContext& root, const Plugin& p
 struct ThreadState {
   // vm_key -> the instance plugins with that key share on this thread.
   std::unordered_map<std::string, std::weak_ptr<abi::WasmInstance>> instances;
-  std::unordered_map<const Plugin*, std::unique_ptr<ThreadLocalPlugin>> plugins;
+  std::unordered_map<const Plugin*, std::shared_ptr<ThreadLocalPlugin>> plugins;
 };
 thread_local ThreadState t_state;
 
@@ -157,11 +157,15 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
   return PluginSharedPtr(std::move(plugin));
 }
 
-Result<ThreadLocalPlugin*> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin) {
+Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin) {
   auto& st = t_state;
   auto it = st.plugins.find(plugin.get());
-  if (it != st.plugins.end())
-    return it->second.get();
+  if (it != st.plugins.end()) {
+    if (it->second->healthy() || plugin->config.failure_policy != FailurePolicy::FailReload)
+      return it->second;
+    WG_WARN("wasm plugin '{}': reloading a fresh VM after a failure", plugin->log_name);
+    st.plugins.erase(it);
+  }
   std::shared_ptr<abi::WasmInstance> instance = st.instances[plugin->vm_key].lock();
   if (!instance || instance->failed()) {
     auto created = abi::WasmInstance::create(plugin->module, instanceConfig(*plugin));
@@ -170,15 +174,14 @@ Result<ThreadLocalPlugin*> getOrCreateThreadLocalPlugin(const PluginSharedPtr& p
     instance = std::shared_ptr<abi::WasmInstance>(std::move(*created));
     st.instances[plugin->vm_key] = instance;
   }
-  auto tlp = std::make_unique<ThreadLocalPlugin>();
+  auto tlp = std::make_shared<ThreadLocalPlugin>();
   tlp->plugin_ = plugin;
   tlp->instance_ = instance;
   tlp->root_ = std::make_unique<RootContext>(*plugin, instance->allocateContextId());
   if (Status s = startRoot(*instance, *tlp->root_, *plugin); !s.ok())
     return s;
-  ThreadLocalPlugin* raw = tlp.get();
-  st.plugins.emplace(plugin.get(), std::move(tlp));
-  return raw;
+  st.plugins.emplace(plugin.get(), tlp);
+  return tlp;
 }
 
 } // namespace wasmgate::extensions::wasm

@@ -43,14 +43,16 @@ public:
   bool healthy() const { return !instance_->failed(); }
 
 private:
-  friend Result<ThreadLocalPlugin*> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin);
+  friend Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin);
   PluginSharedPtr plugin_;
   std::shared_ptr<abi::WasmInstance> instance_;
   std::unique_ptr<RootContext> root_;
 };
 
 // The calling worker's instance of `plugin`, created (and started/configured) on first use.
-Result<ThreadLocalPlugin*> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin);
+// Under FAIL_RELOAD a failed VM is replaced by a fresh one for the next stream; streams still
+// holding the old one keep it alive until they end.
+Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin);
 
 // The root (plugin) context: logging with the plugin's prefix, VM and plugin configuration.
 class RootContext : public abi::HostContext {

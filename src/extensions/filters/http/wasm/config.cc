@@ -49,7 +49,8 @@ public:
           cb.addStreamDecoderFilter(std::make_shared<FailClosedFilter>());
         return;
       }
-      auto filter = std::make_shared<wasm::WasmFilter>(**tlp, (*tlp)->instance().allocateContextId());
+      uint32_t id = (*tlp)->instance().allocateContextId();
+      auto filter = std::make_shared<wasm::WasmFilter>(*tlp, id);
       cb.addStreamFilter(filter);
       cb.addAccessLogHandler(filter);
     });

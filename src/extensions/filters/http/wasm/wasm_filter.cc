@@ -73,7 +73,8 @@ std::optional<std::string> headerValue(const http::HeaderMap* map, std::string_v
 
 } // namespace
 
-WasmFilter::WasmFilter(ThreadLocalPlugin& plugin, uint32_t context_id) : plugin_(plugin), id_(context_id) {}
+WasmFilter::WasmFilter(std::shared_ptr<ThreadLocalPlugin> plugin, uint32_t context_id)
+    : keep_alive_(std::move(plugin)), plugin_(*keep_alive_), id_(context_id) {}
 
 WasmFilter::~WasmFilter() { onDestroy(); }
 

@@ -19,7 +19,7 @@ class WasmFilter : public http::StreamFilter,
                    public http::AccessLogHandler,
                    public abi::HostContext {
 public:
-  WasmFilter(ThreadLocalPlugin& plugin, uint32_t context_id);
+  WasmFilter(std::shared_ptr<ThreadLocalPlugin> plugin, uint32_t context_id);
   ~WasmFilter() override;
 
   // Decoder side
@@ -65,6 +65,7 @@ private:
   void runDeferred();
   http::StreamFilterCallbacks& anyCallbacks();
 
+  std::shared_ptr<ThreadLocalPlugin> keep_alive_; // the VM outlives its streams
   ThreadLocalPlugin& plugin_;
   uint32_t id_;
   http::StreamDecoderFilterCallbacks* decoder_ = nullptr;
