@@ -582,7 +582,7 @@ void ActiveStream::encode1xx(HeaderMap&& headers) {
 void ActiveStream::encodeHeadersFromFilter(HeaderMap&& headers, bool end_stream, std::string_view details) {
   if (reset_ || finished_)
     return;
-  decode_done_ = true;
+  // The request keeps being decoded (an upstream may answer before the upload ends).
   encode_started_ = true;
   if (info_.response_code_details.empty())
     info_.response_code_details = std::string(details);
@@ -767,6 +767,7 @@ HeaderMap* ActiveDecoderFilter::requestTrailers() {
 }
 HeaderMap& ActiveDecoderFilter::addDecodedTrailers() {
   stream_.has_request_trailers_ = true;
+  stream_.decode_iter_.setTrailers(&stream_.request_trailers_);
   return stream_.request_trailers_;
 }
 void ActiveDecoderFilter::encode1xxHeaders(HeaderMap&& headers) { stream_.encode1xx(std::move(headers)); }
@@ -816,6 +817,8 @@ HeaderMap* ActiveEncoderFilter::responseTrailers() {
 }
 HeaderMap& ActiveEncoderFilter::addEncodedTrailers() {
   stream_.has_response_trailers_ = true;
+  stream_.info_.response_trailers = &stream_.response_trailers_;
+  stream_.encode_iter_.setTrailers(&stream_.response_trailers_);
   return stream_.response_trailers_;
 }
 uint32_t ActiveEncoderFilter::encoderBufferLimit() { return stream_.cm_.config_->buffer_limit; }

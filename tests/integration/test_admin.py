@@ -102,7 +102,8 @@ class AdminTest(WasmgateTestCase):
 
     def test_stats_downstream_active_gauge(self):
         """Envoy: http.<prefix>.downstream_cx_active counts open client connections."""
-        base = self.proxy.stat("http.ingress_http.downstream_cx_active")
+        # Connections of earlier tests close asynchronously: start from none.
+        base = self.proxy.wait_stat("http.ingress_http.downstream_cx_active", lambda v: v == 0)
         conns = [Conn(self.port) for _ in range(3)]
         try:
             for c in conns:

@@ -899,8 +899,7 @@ TEST_F(ConnManagerTest, TrailersAddedByDecoderFilterReachLaterFilters) {
   client_->send(post("/t", "abc"));
   Response r = client_->read();
   ASSERT_TRUE(r.complete);
-  if (r.get("x-request-trailers") != "1")
-    GTEST_SKIP() << "HCM bug: ActiveDecoderFilter::addDecodedTrailers() (conn_manager.cc) only sets "
+  ASSERT_FALSE(r.get("x-request-trailers") != "1") << "regression of a fixed bug: ActiveDecoderFilter::addDecodedTrailers() (conn_manager.cc) only sets "
                     "has_request_trailers_; it never hands the trailers to decode_iter_ "
                     "(setTrailers), so later filters get end_stream on the data and never see the "
                     "added trailers. Terminal saw: "
@@ -921,8 +920,7 @@ TEST_F(ConnManagerTest, TrailersAddedByEncoderFilterAreSent) {
   Response r = client_->read();
   ASSERT_TRUE(r.complete);
   EXPECT_EQ(r.body, "hello world");
-  if (r.raw_body.find("x-added-trailer: 1") == std::string::npos)
-    GTEST_SKIP() << "HCM bug: ActiveEncoderFilter::addEncodedTrailers() (conn_manager.cc) only sets "
+  ASSERT_FALSE(r.raw_body.find("x-added-trailer: 1") == std::string::npos) << "regression of a fixed bug: ActiveEncoderFilter::addEncodedTrailers() (conn_manager.cc) only sets "
                     "has_response_trailers_; encode_iter_ is never told, so the data keeps "
                     "end_stream and the trailers are never encoded. Wire body: "
                  << ::testing::PrintToString(r.raw_body);
@@ -940,8 +938,7 @@ TEST_F(ConnManagerTest, RequestBodyStillDecodedAfterResponseHeaders) {
   client_->send("hello");
   std::string rest = client_->drain(300ms);
   std::string all = early + rest;
-  if (all.find("\r\n\r\n5\r\nhello\r\n0\r\n\r\n") == std::string::npos)
-    GTEST_SKIP() << "HCM bug: ActiveStream::encodeHeadersFromFilter() sets decode_done_, so once "
+  ASSERT_FALSE(all.find("\r\n\r\n5\r\nhello\r\n0\r\n\r\n") == std::string::npos) << "regression of a fixed bug: ActiveStream::encodeHeadersFromFilter() sets decode_done_, so once "
                     "the response has started the rest of the request body is dropped "
                     "(ActiveStream::decodeData) and the terminal filter never sees it; Envoy keeps "
                     "decoding. Got: "
