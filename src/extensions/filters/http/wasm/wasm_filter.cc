@@ -155,22 +155,8 @@ void WasmFilter::runDeferred() {
 
 // ---- decoder side -----------------------------------------------------------------------------
 
-http::FilterHeadersStatus WasmFilter::decodeHeaders(http::HeaderMap& headers, bool end_stream) {
-  request_headers_ = &headers;
-  if (skip_ || !ensureCreated())
-    return skip_ ? http::FilterHeadersStatus::Continue : http::FilterHeadersStatus::StopAllIterationAndWatermark;
-  phase_ = Phase::RequestHeaders;
-  continue_request_ = false;
-  auto r = plugin_.instance().onRequestHeaders(id_, uint32_t(headers.size()), end_stream);
-  uint32_t status = 0;
-  if (!afterCall(r, status))
-    return skip_ ? http::FilterHeadersStatus::Continue : http::FilterHeadersStatus::StopAllIterationAndWatermark;
-  // continue_stream during the callback itself just means "continue".
-  if (continue_request_ && !r->local_response_sent) {
-    continue_request_ = false;
-    status = 0;
-  }
-  request_stopped_ = status != 0;
+// The filter statuses the ABI layer reports (already mapped the Envoy way) as ours.
+static http::FilterHeadersStatus toHeadersStatus(uint32_t status) {
   switch (status) {
   case 0:
     return http::FilterHeadersStatus::Continue;
@@ -181,6 +167,28 @@ http::FilterHeadersStatus WasmFilter::decodeHeaders(http::HeaderMap& headers, bo
   default:
     return http::FilterHeadersStatus::StopAllIterationAndWatermark;
   }
+}
+
+// A continue_stream from inside the callback itself simply means "continue".
+static uint32_t applyContinue(uint32_t status, bool& continue_requested, bool local_reply_sent) {
+  bool cont = continue_requested && !local_reply_sent;
+  continue_requested = false;
+  return cont ? 0 : status;
+}
+
+http::FilterHeadersStatus WasmFilter::decodeHeaders(http::HeaderMap& headers, bool end_stream) {
+  request_headers_ = &headers;
+  if (skip_ || !ensureCreated())
+    return skip_ ? http::FilterHeadersStatus::Continue : http::FilterHeadersStatus::StopAllIterationAndWatermark;
+  phase_ = Phase::RequestHeaders;
+  continue_request_ = false;
+  auto r = plugin_.instance().onRequestHeaders(id_, uint32_t(headers.size()), end_stream);
+  uint32_t status = 0;
+  if (!afterCall(r, status))
+    return skip_ ? http::FilterHeadersStatus::Continue : http::FilterHeadersStatus::StopAllIterationAndWatermark;
+  status = applyContinue(status, continue_request_, r->local_response_sent);
+  request_stopped_ = status != 0;
+  return toHeadersStatus(status);
 }
 
 static http::FilterDataStatus toDataStatus(uint32_t status) {
@@ -210,10 +218,7 @@ http::FilterDataStatus WasmFilter::decodeData(Buffer& data, bool end_stream) {
   uint32_t status = 0;
   if (!afterCall(r, status))
     return skip_ ? http::FilterDataStatus::Continue : http::FilterDataStatus::StopIterationNoBuffer;
-  if (continue_request_ && !r->local_response_sent) {
-    continue_request_ = false;
-    status = 0;
-  }
+  status = applyContinue(status, continue_request_, r->local_response_sent);
   request_stopped_ = status != 0;
   return toDataStatus(status);
 }
@@ -230,9 +235,7 @@ http::FilterTrailersStatus WasmFilter::decodeTrailers(http::HeaderMap& trailers)
   uint32_t status = 0;
   if (!afterCall(r, status))
     return skip_ ? http::FilterTrailersStatus::Continue : http::FilterTrailersStatus::StopIteration;
-  if (continue_request_ && !r->local_response_sent)
-    status = 0;
-  continue_request_ = false;
+  status = applyContinue(status, continue_request_, r->local_response_sent);
   request_stopped_ = status != 0;
   return status == 0 ? http::FilterTrailersStatus::Continue : http::FilterTrailersStatus::StopIteration;
 }
@@ -249,21 +252,9 @@ http::FilterHeadersStatus WasmFilter::encodeHeaders(http::HeaderMap& headers, bo
   uint32_t status = 0;
   if (!afterCall(r, status))
     return http::FilterHeadersStatus::Continue;
-  if (continue_response_ && !r->local_response_sent) {
-    continue_response_ = false;
-    status = 0;
-  }
+  status = applyContinue(status, continue_response_, r->local_response_sent);
   response_stopped_ = status != 0;
-  switch (status) {
-  case 0:
-    return http::FilterHeadersStatus::Continue;
-  case 1:
-    return http::FilterHeadersStatus::StopIteration;
-  case 3:
-    return http::FilterHeadersStatus::StopAllIterationAndBuffer;
-  default:
-    return http::FilterHeadersStatus::StopAllIterationAndWatermark;
-  }
+  return toHeadersStatus(status);
 }
 
 http::FilterDataStatus WasmFilter::encodeData(Buffer& data, bool end_stream) {
@@ -278,10 +269,7 @@ http::FilterDataStatus WasmFilter::encodeData(Buffer& data, bool end_stream) {
   uint32_t status = 0;
   if (!afterCall(r, status))
     return http::FilterDataStatus::Continue;
-  if (continue_response_ && !r->local_response_sent) {
-    continue_response_ = false;
-    status = 0;
-  }
+  status = applyContinue(status, continue_response_, r->local_response_sent);
   response_stopped_ = status != 0;
   return toDataStatus(status);
 }
@@ -296,9 +284,7 @@ http::FilterTrailersStatus WasmFilter::encodeTrailers(http::HeaderMap& trailers)
   uint32_t status = 0;
   if (!afterCall(r, status))
     return http::FilterTrailersStatus::Continue;
-  if (continue_response_ && !r->local_response_sent)
-    status = 0;
-  continue_response_ = false;
+  status = applyContinue(status, continue_response_, r->local_response_sent);
   response_stopped_ = status != 0;
   return status == 0 ? http::FilterTrailersStatus::Continue : http::FilterTrailersStatus::StopIteration;
 }
