@@ -29,6 +29,7 @@ config:
     "@type": type.googleapis.com/google.protobuf.StringValue
     value: '{"name": "x-hello", "value": "wasmgate"}'
   fail_open: true
+  allow_on_headers_stop_iteration: true
 )");
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->name, "add_header");
@@ -42,6 +43,7 @@ config:
   EXPECT_EQ(r->vm.environment[0], std::make_pair(std::string("A"), std::string("1")));
   EXPECT_EQ(r->configuration, R"({"name": "x-hello", "value": "wasmgate"})");
   EXPECT_EQ(r->failure_policy, FailurePolicy::FailOpen);
+  EXPECT_TRUE(r->allow_on_headers_stop_iteration);
 }
 
 TEST(WasmPluginConfig, StructConfigurationBecomesJsonAndEmptyRuntimeIsV8) {

@@ -197,6 +197,7 @@ Result<PluginConfig> parsePluginConfig(const YAML::Node& node, const std::string
                                                  {"FAIL_RELOAD", FailurePolicy::FailReload}}));
     // Envoy: failure_policy wins when set; the deprecated fail_open otherwise.
     pc.failure_policy = has_policy ? p : (fail_open ? FailurePolicy::FailOpen : FailurePolicy::FailClosed);
+    WG_RETURN_IF_ERROR(r.getBool("allow_on_headers_stop_iteration", pc.allow_on_headers_stop_iteration));
     WG_RETURN_IF_ERROR(r.unsupported("capability_restriction_config", "not implemented yet"));
     WG_RETURN_IF_ERROR(r.unsupported("reload_config", "not implemented yet"));
     return okStatus();

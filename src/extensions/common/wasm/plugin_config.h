@@ -37,6 +37,9 @@ struct PluginConfig {
   VmConfig vm;
   std::string configuration; // plugin configuration as bytes
   FailurePolicy failure_policy = FailurePolicy::FailClosed;
+  // Envoy's allow_on_headers_stop_iteration: a headers "pause" (1) is a real StopIteration
+  // (body keeps flowing to the plugin) instead of StopAllIterationAndWatermark.
+  bool allow_on_headers_stop_iteration = false;
   std::string path; // config path of the PluginConfig, for errors naming the plugin
 };
 

@@ -124,6 +124,7 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
   info->vm_id = config.vm.vm_id;
   info->vm_configuration = config.vm.configuration;
   info->plugin_configuration = config.configuration;
+  info->allow_on_headers_stop_iteration = config.allow_on_headers_stop_iteration;
   plugin->info = info;
   std::string hash = codeHash(config.vm.code);
   plugin->vm_key = config.vm.vm_id + '\0' + config.vm.configuration + '\0' + hash;
