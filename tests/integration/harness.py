@@ -911,7 +911,14 @@ class FaultUpstream:
 
     @staticmethod
     def _send(s: socket.socket, data: bytes) -> None:
-        s.sendall(data)
+        # The reader polls with a 0.2 s timeout; a send must instead wait out the proxy's
+        # back-pressure (a slow client can stall it for seconds), or a huge body gets cut.
+        old = s.gettimeout()
+        s.settimeout(30)
+        try:
+            s.sendall(data)
+        finally:
+            s.settimeout(old)
 
     def _head(self, status: int, headers: list, info: ConnInfo, close: bool, reason: Optional[str] = None) -> bytes:
         reason = reason or _REASONS.get(status, "Unknown")
