@@ -25,24 +25,12 @@ constexpr std::string_view kUdpaTypedStruct = "udpa.type.v1.TypedStruct";
 constexpr std::string_view kXdsTypedStruct = "xds.type.v3.TypedStruct";
 
 // The message name of a type URL: everything after the last '/'.
-std::string_view messageName(std::string_view type_url) {
-  auto slash = type_url.rfind('/');
-  return slash == std::string_view::npos ? type_url : type_url.substr(slash + 1);
-}
 
 bool isHeaderNameChar(char c) {
   // RFC 9110 token characters.
   return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-Result<std::string> readFileContents(const std::string& filename, const std::string& path) {
-  std::ifstream in(filename, std::ios::binary);
-  if (!in)
-    return fieldError(path, "cannot read file '" + filename + "': " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Checks a header name given to a *_headers_to_add/remove list and lower-cases it.
 Status checkMutableHeader(std::string& name, const std::string& path) {
@@ -97,6 +85,20 @@ Status parseLogFormat(ObjectReader& r, AccessLogConfig& out) {
 }
 
 } // namespace
+
+std::string_view messageName(std::string_view type_url) {
+  auto slash = type_url.rfind('/');
+  return slash == std::string_view::npos ? type_url : type_url.substr(slash + 1);
+}
+
+Result<std::string> readFileContents(const std::string& filename, const std::string& path) {
+  std::ifstream in(filename, std::ios::binary);
+  if (!in)
+    return fieldError(path, "cannot read file '" + filename + "': " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 Status parseDataSource(ObjectReader& r, std::string& out) {
   WG_RETURN_IF_ERROR(r.unsupported("inline_bytes", "use inline_string"));

@@ -33,6 +33,12 @@ struct TypedConfig {
 };
 Result<TypedConfig> parseTypedConfig(const YAML::Node& node, const std::string& path);
 
+// The message name of an Any type URL (what follows the last '/').
+std::string_view messageName(std::string_view type_url);
+
+// A file's bytes, or "<path>: cannot read file '<filename>': <reason>".
+Result<std::string> readFileContents(const std::string& filename, const std::string& path);
+
 // True for IPv4 and IPv6 literals (no brackets, no port).
 bool isIpLiteral(const std::string& address);
 

@@ -38,7 +38,6 @@ HcmStats::HcmStats(stats::Store& s, const std::string& p)
       downstream_rq_rx_reset(s.counter(p + "downstream_rq_rx_reset")),
       downstream_rq_tx_reset(s.counter(p + "downstream_rq_tx_reset")),
       downstream_rq_too_large(s.counter(p + "downstream_rq_too_large")),
-      downstream_rq_non_relative_path(s.counter(p + "downstream_rq_non_relative_path")),
       downstream_rq_time(s.histogram(p + "downstream_rq_time")) {
   for (int c = 1; c <= 5; ++c)
     rq_class[c] = &s.counter(p + "downstream_rq_" + std::to_string(c) + "xx");

@@ -50,7 +50,6 @@ struct HcmStats {
   stats::Counter& downstream_rq_rx_reset;
   stats::Counter& downstream_rq_tx_reset;
   stats::Counter& downstream_rq_too_large;
-  stats::Counter& downstream_rq_non_relative_path;
   stats::Histogram& downstream_rq_time;
   std::array<stats::Counter*, 6> rq_class{}; // downstream_rq_1xx..5xx at [1..5]
 };

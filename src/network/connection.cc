@@ -77,7 +77,6 @@ void Connection::onFileEvent(uint32_t events) {
         failure_reason_ = strerror(err);
     }
     if (!failure_reason_.empty()) {
-      connect_failed_ = true;
       closeSocket(ConnectionEvent::RemoteClose);
       return;
     }

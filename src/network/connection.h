@@ -64,7 +64,6 @@ public:
   event::Dispatcher& dispatcher() { return dispatcher_; }
   // Why a client connect failed ("connection refused", ...), for logs and response details.
   const std::string& transportFailureReason() const { return failure_reason_; }
-  bool connectFailed() const { return connect_failed_; }
   uint64_t bytesReceived() const { return bytes_received_; }
   uint64_t bytesSent() const { return bytes_sent_; }
 
@@ -91,7 +90,6 @@ private:
   bool above_high_watermark_ = false;
   bool read_pending_ = false;    // readable edge seen while reading was disabled
   bool delayed_close_ = false;   // FlushWriteAndDelay in progress
-  bool connect_failed_ = false;
   bool in_write_ = false;
   std::string failure_reason_;
   event::TimerPtr delayed_close_timer_;

@@ -247,8 +247,10 @@ void RouterFilter::onPoolFailure(upstream::PoolFailureReason reason, std::string
     return;
   }
   info.setFlag(http::UpstreamConnectionFailure);
-  if (attempts_ > 1)
+  if (attempts_ > 1) {
     info.setFlag(http::UpstreamRetryLimitExceeded);
+    cluster_->info().stats().upstream_rq_retry_limit_exceeded.inc();
+  }
   std::string body = std::string(kResetPrefix) + "connection failure";
   if (!detail.empty())
     body += ", transport failure reason: " + std::string(detail);
@@ -408,8 +410,10 @@ void RouterFilter::onUpstreamReset(upstream::ResetReason reason, std::string_vie
     return;
   }
   info.setFlag(http::UpstreamConnectionTermination);
-  if (attempts_ > 1)
+  if (attempts_ > 1) {
     info.setFlag(http::UpstreamRetryLimitExceeded);
+    cluster_->info().stats().upstream_rq_retry_limit_exceeded.inc();
+  }
   upstreamFailure(502, "upstream_reset_before_response_started{connection_termination}",
                   std::string(kResetPrefix) + "connection termination");
 }

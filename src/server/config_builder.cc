@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/loader_internal.h"
 #include "extensions/registry.h"
 #include "router/route_table.h"
 
@@ -41,10 +42,7 @@ Result<http::HcmConfigConstSharedPtr> buildHcm(const config::HttpConnectionManag
                            known + ")");
     }
     // Compare message names: Any URLs may use any host before the last '/'.
-    auto messageName = [](std::string_view url) {
-      size_t slash = url.rfind('/');
-      return slash == std::string_view::npos ? url : url.substr(slash + 1);
-    };
+    using config::detail::messageName;
     auto types = factory->typeUrls();
     if (!f.type_url.empty() && !types.empty() &&
         std::none_of(types.begin(), types.end(),

@@ -13,6 +13,7 @@
 #include "accesslog/access_logger.h"
 #include "common/logger.h"
 #include "config/loader.h"
+#include "config/loader_internal.h"
 #include "config/yaml_json.h"
 #include "network/listener.h"
 #include "server/config_builder.h"
@@ -21,13 +22,6 @@ namespace wasmgate::server {
 
 namespace {
 
-std::string readFile(const std::string& path, bool& ok) {
-  std::ifstream in(path, std::ios::binary);
-  ok = bool(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 } // namespace
 
@@ -39,8 +33,9 @@ Result<config::Bootstrap> Server::loadConfig() {
   if (!options_.config_path.empty() && !options_.config_yaml.empty())
     return Status::error("use either -c/--config-path or --config-yaml, not both (merging is not supported yet)");
   if (!options_.config_path.empty()) {
-    bool ok = false;
-    yaml_text_ = readFile(options_.config_path, ok);
+    // Kept for /config_dump; the loader reports an unreadable file itself.
+    auto text = config::detail::readFileContents(options_.config_path, "config");
+    yaml_text_ = text.ok() ? *text : std::string();
     return config::loadBootstrapFromFile(options_.config_path);
   }
   if (!options_.config_yaml.empty()) {

@@ -269,7 +269,10 @@ void ClusterManager::refreshDns(const std::string& name) {
   config::Cluster cfg = e.info->config();
   std::weak_ptr<bool> alive = alive_;
   // getaddrinfo blocks: resolve on a short-lived thread, apply on the main loop.
-  std::thread([this, name, cfg, alive] {
+  // The thread only touches the main dispatcher (which outlives the cluster manager) and
+  // `alive`; the result is applied on the main loop if the manager still exists.
+  event::Dispatcher& main = main_;
+  std::thread([this, &main, name, cfg, alive] {
     std::vector<std::pair<network::Address, const config::LbEndpoint*>> found;
     bool failed = false;
     for (const auto& ep : cfg.endpoints) {
@@ -285,7 +288,7 @@ void ClusterManager::refreshDns(const std::string& name) {
     std::vector<std::tuple<network::Address, std::string, uint32_t>> result;
     for (auto& [addr, ep] : found)
       result.emplace_back(addr, ep->address.address, ep->load_balancing_weight);
-    main_.post([this, name, failed, result, alive] {
+    main.post([this, name, failed, result, alive] {
       if (alive.expired() || !*alive.lock())
         return;
       auto& e = clusters_.at(name);

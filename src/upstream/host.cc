@@ -32,7 +32,6 @@ ClusterStats::ClusterStats(stats::Store& s, const std::string& p)
       upstream_rq_retry_success(s.counter(p + "upstream_rq_retry_success")),
       upstream_rq_retry_overflow(s.counter(p + "upstream_rq_retry_overflow")),
       upstream_rq_retry_limit_exceeded(s.counter(p + "upstream_rq_retry_limit_exceeded")),
-      upstream_rq_maintenance_mode(s.counter(p + "upstream_rq_maintenance_mode")),
       upstream_cx_none_healthy(s.counter(p + "upstream_cx_none_healthy")),
       membership_healthy(s.gauge(p + "membership_healthy")),
       membership_total(s.gauge(p + "membership_total")),

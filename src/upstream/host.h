@@ -67,7 +67,6 @@ struct ClusterStats {
   stats::Counter& upstream_rq_retry_success;
   stats::Counter& upstream_rq_retry_overflow;
   stats::Counter& upstream_rq_retry_limit_exceeded;
-  stats::Counter& upstream_rq_maintenance_mode;
   stats::Counter& upstream_cx_none_healthy;
   stats::Gauge& membership_healthy;
   stats::Gauge& membership_total;

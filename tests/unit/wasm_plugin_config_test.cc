@@ -87,7 +87,7 @@ TEST(WasmPluginConfig, ErrorsNameThePath) {
   EXPECT_EQ(parse("{}").error(), "http_filters[0].typed_config.config: required field is missing");
   EXPECT_EQ(parse("config: {vm_config: {code: {local: {filename: /nonexistent/x.wasm}}}}").error(),
             "http_filters[0].typed_config.config.vm_config.code.local.filename: cannot read file "
-            "'/nonexistent/x.wasm'");
+            "'/nonexistent/x.wasm': No such file or directory");
   EXPECT_EQ(parse("config: {vm_config: {code: {local: {}}}}").error(),
             "http_filters[0].typed_config.config.vm_config.code.local: exactly one of filename, "
             "inline_bytes, inline_string is required");

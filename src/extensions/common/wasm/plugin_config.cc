@@ -1,8 +1,6 @@
 #include "extensions/common/wasm/plugin_config.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "config/loader_internal.h"
 #include "config/object_reader.h"
@@ -15,10 +13,6 @@ namespace {
 using config::fieldError;
 using config::ObjectReader;
 
-std::string messageName(std::string_view url) {
-  size_t slash = url.rfind('/');
-  return std::string(slash == std::string_view::npos ? url : url.substr(slash + 1));
-}
 
 int base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -50,14 +44,6 @@ Result<std::string> decodeBase64(std::string_view in, const std::string& path) {
   return out;
 }
 
-Result<std::string> readFile(const std::string& filename, const std::string& path) {
-  std::ifstream in(filename, std::ios::binary);
-  if (!in)
-    return fieldError(path, "cannot read file '" + filename + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Status parseCode(ObjectReader& code, VmConfig& vm) {
   WG_RETURN_IF_ERROR(code.unsupported("remote", "remote code sources are not implemented yet; use local"));
@@ -71,7 +57,7 @@ Status parseCode(ObjectReader& code, VmConfig& vm) {
     if (local.has("filename")) {
       std::string filename;
       WG_RETURN_IF_ERROR(local.getString("filename", filename));
-      auto bytes = readFile(filename, local.pathOf("filename"));
+      auto bytes = config::detail::readFileContents(filename, local.pathOf("filename"));
       if (!bytes.ok())
         return bytes.status();
       vm.code = std::move(*bytes);
@@ -146,7 +132,7 @@ Result<std::string> anyToBytes(const YAML::Node& node, const std::string& path) 
   auto tc = config::detail::parseTypedConfig(node, path);
   if (!tc.ok())
     return tc.status();
-  std::string type = messageName(tc->type_url);
+  std::string_view type = config::detail::messageName(tc->type_url);
   if (type == "google.protobuf.StringValue" || type == "google.protobuf.BytesValue") {
     std::string value;
     Status s = config::readObject(tc->body, tc->body_path, [&](ObjectReader& r) {
