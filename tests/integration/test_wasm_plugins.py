@@ -5,6 +5,8 @@ as Envoy's envoy.filters.http.wasm, in front of the fault upstream.
 Checks: a plugin adds a configured header; a regex path rewrite is what the upstream sees; a body
 plugin buffers and redacts the response body; a plugin whose configuration is rejected stops a
 validate run with an error naming the plugin; a module that is not Wasm gives a clear load error.
+The same plugin sources also run natively on the null runtime (runtime: envoy.wasm.runtime.null,
+code.local.inline_string: <plugin name>), and an unknown native plugin is a clear error.
 """
 
 import os
@@ -45,8 +47,8 @@ static_resources:
                 root_id: $root_id
                 vm_config:
                   vm_id: $name
-                  runtime: envoy.wasm.runtime.v8
-                  code: {local: {filename: $wasm}}
+                  runtime: $runtime
+                  code: {local: $code}
                 configuration:
                   "@type": type.googleapis.com/google.protobuf.StringValue
                   value: '$configuration'
@@ -76,9 +78,13 @@ class WasmPluginTest(WasmgateTestCase):
         self.up = self.start_upstream()
         self.port = free_port()
 
-    def config(self, name, root_id, configuration, wasm=None):
+    def config(self, name, root_id, configuration, wasm=None, native=False):
+        if native:
+            runtime, code = "envoy.wasm.runtime.null", "{inline_string: %s}" % name
+        else:
+            runtime, code = "envoy.wasm.runtime.v8", "{filename: %s}" % (wasm or plugin_path(name))
         return fill(CONFIG, admin_port=free_port(), port=self.port, up_port=self.up.port, name=name,
-                    root_id=root_id, wasm=wasm or plugin_path(name), configuration=configuration)
+                    root_id=root_id, runtime=runtime, code=code, configuration=configuration)
 
     def test_add_header(self):
         """The seed's add_header plugin: the configured header is added to the response, and with
@@ -109,6 +115,36 @@ class WasmPluginTest(WasmgateTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertNotIn(b"secret-token", r.body)
         self.assertIn(b"[REDACTED]", r.body)
+
+    def test_add_header_on_the_null_runtime(self):
+        """The add_header source compiled into the binary (null runtime) acts as its .wasm does."""
+        from harness import http_request
+        self.start_proxy(self.config("add_header", "add_header_root_id",
+                                     '{"name": "x-hello", "value": "native", "to": "both"}',
+                                     native=True))
+        for _ in range(3):
+            r = http_request(self.port, "GET", "/echo")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header("x-hello"), "native")
+            self.assertEqual(r.json()["headers"].get("x-hello"), "native")
+
+    def test_body_redact_on_the_null_runtime(self):
+        """A buffering body plugin on the null runtime."""
+        from harness import http_request
+        self.start_proxy(self.config("body_redact", "",
+                                     '{"literals": ["secret-token"], "replacement": "[N]"}',
+                                     native=True))
+        r = http_request(self.port, "POST", "/echo", body=b"before secret-token after")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(b"secret-token", r.body)
+        self.assertIn(b"[N]", r.body)
+
+    def test_unknown_native_plugin(self):
+        """A null-runtime name that is not linked in is a load error listing what the build has."""
+        res = self._validate(self.config("no_such_plugin", "", "{}", native=True))
+        self.assertEqual(res.returncode, 1, res)
+        self.assertIn("no native (null runtime) plugin named 'no_such_plugin'", res.stderr)
+        self.assertIn("add_header", res.stderr)
 
     def _validate(self, config_text):
         p = Proxy(config_text, extra_args=["--mode", "validate"])

@@ -1,7 +1,9 @@
-// Real plugins built from examples/plugins with the C++ SDK (scripts/build-plugins.sh, clang
-// to wasm32-wasi) into WG_PLUGINS_DIR, run through the ABI layer with the fake context:
-// startup, root context (plugin_root_id inside proxy_on_context_create), vm_start, configure,
-// and a request/response. Skipped, naming the missing file, when they have not been built.
+// Real plugins built from examples/plugins with the C++ SDK, run through the ABI layer with the
+// fake context: startup, root context (plugin_root_id inside proxy_on_context_create),
+// vm_start, configure, and a request/response. Each test runs twice from one plugin source:
+//   v8:   the .wasm built by scripts/build-plugins.sh (clang to wasm32-wasi) into
+//         WG_PLUGINS_DIR; skipped, naming the missing file, when it has not been built;
+//   null: the same source compiled natively into this binary (null engine).
 
 #include <filesystem>
 #include <iostream>
@@ -9,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "abi_fixture.h"
+#include "wasm/engines/null/null_engine.h"
 
 namespace wasmgate::wasm::abi::testing {
 namespace {
@@ -16,17 +19,26 @@ namespace {
 namespace fs = std::filesystem;
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
-class Plugins : public AbiFixture {
+class Plugins : public AbiFixture, public ::testing::WithParamInterface<std::string> {
 protected:
-  // Loads WG_PLUGINS_DIR/<name>.wasm; false (after GTEST_SKIP) when it is not there.
+  bool onNullEngine() const { return GetParam() == "null"; }
+
+  // Loads WG_PLUGINS_DIR/<name>.wasm (v8) or the native plugin <name> (null); false (after
+  // GTEST_SKIP) when the .wasm is not there.
   bool loadPlugin(const std::string& name, const std::string& root_id,
                   const std::string& configuration) {
-    const std::string path = std::string(WG_PLUGINS_DIR) + "/" + name + ".wasm";
-    if (!fs::exists(path)) {
-      skipped_ = path;
-      return false;
+    Result<std::shared_ptr<CompiledModule>> module = Status::error("not loaded");
+    if (onNullEngine()) {
+      static std::shared_ptr<WasmEngine> null_engine = createNullEngine();
+      module = null_engine->compile(name, name);
+    } else {
+      const std::string path = std::string(WG_PLUGINS_DIR) + "/" + name + ".wasm";
+      if (!fs::exists(path)) {
+        skipped_ = path;
+        return false;
+      }
+      module = compileFile(path, name);
     }
-    auto module = compileFile(path, name);
     EXPECT_TRUE(module.ok()) << module.error();
     if (!module.ok())
       return false;
@@ -96,7 +108,7 @@ protected:
     }                                                                                              \
   } while (0)
 
-TEST_F(Plugins, AddHeader) {
+TEST_P(Plugins, AddHeader) {
   LOAD_OR_SKIP("add_header", "add_header_root_id",
                R"json({"name": "x-hello", "value": "wasmgate", "to": "both"})json");
   ASSERT_TRUE(startRoot()) << allLogs(*root_);
@@ -112,7 +124,7 @@ TEST_F(Plugins, AddHeader) {
   finish(s);
 }
 
-TEST_F(Plugins, AddHeaderRejectsABadConfiguration) {
+TEST_P(Plugins, AddHeaderRejectsABadConfiguration) {
   LOAD_OR_SKIP("add_header", "add_header_root_id", R"json({"nmae": "typo"})json");
   EXPECT_FALSE(startRoot());
   EXPECT_NE(allLogs(*root_).find("unknown configuration field"), std::string::npos)
@@ -120,7 +132,7 @@ TEST_F(Plugins, AddHeaderRejectsABadConfiguration) {
   EXPECT_FALSE(inst().failed());
 }
 
-TEST_F(Plugins, PathRewrite) {
+TEST_P(Plugins, PathRewrite) {
   LOAD_OR_SKIP("path_rewrite", "",
                R"json({"rewrites": [{"pattern": "^/api/v1/(.*)", "replacement": "/v2/$1"}]})json");
   ASSERT_TRUE(startRoot()) << allLogs(*root_);
@@ -133,7 +145,7 @@ TEST_F(Plugins, PathRewrite) {
   finish(s);
 }
 
-TEST_F(Plugins, BodyRedact) {
+TEST_P(Plugins, BodyRedact) {
   LOAD_OR_SKIP("body_redact", "body_redact_root_id",
                R"json({"literals": ["secret-token"], "replacement": "[X]"})json");
   root_services_ = true; // the counter is defined on the root in on_configure
@@ -161,24 +173,29 @@ TEST_F(Plugins, BodyRedact) {
   finish(s);
 }
 
-// Every module in the directory goes through the whole lifecycle without a trap.
-TEST_F(Plugins, EveryBuiltPluginRunsALifecycle) {
+// Every plugin goes through the whole lifecycle without a trap: each module in the directory
+// (v8), each native plugin linked into this binary (null).
+TEST_P(Plugins, EveryBuiltPluginRunsALifecycle) {
+  std::vector<std::string> names;
   const fs::path dir(WG_PLUGINS_DIR);
-  std::vector<fs::path> modules;
-  if (fs::is_directory(dir))
-    for (const auto& e : fs::directory_iterator(dir))
-      if (e.path().extension() == ".wasm")
-        modules.push_back(e.path());
-  if (modules.empty())
-    GTEST_SKIP() << "no plugin built: " << (dir / "*.wasm").string()
-                 << " (run scripts/build-plugins.sh)";
+  if (onNullEngine()) {
+    names = nullPluginNames();
+  } else {
+    if (fs::is_directory(dir))
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".wasm")
+          names.push_back(e.path().stem().string());
+    if (names.empty())
+      GTEST_SKIP() << "no plugin built: " << (dir / "*.wasm").string()
+                   << " (run scripts/build-plugins.sh)";
+  }
   size_t ran = 0;
-  for (const auto& path : modules) {
-    SCOPED_TRACE(path.string());
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
     contexts.clear();
     instance.reset();
     root_ = nullptr;
-    ASSERT_TRUE(loadPlugin(path.stem().string(), "", "{}"));
+    ASSERT_TRUE(loadPlugin(name, "", "{}"));
     startRoot(); // "{}" may be rejected; what matters is that nothing traps
     FakeContext& s = newRequest();
     s.setMap(MapType::HttpResponseHeaders, {{":status", "200"}});
@@ -190,9 +207,14 @@ TEST_F(Plugins, EveryBuiltPluginRunsALifecycle) {
     EXPECT_TRUE(inst().onDelete(root_->contextId()).ok());
     ++ran;
   }
-  EXPECT_EQ(ran, modules.size());
-  std::cout << "[          ] " << ran << " plugin(s) from " << dir.string() << "\n";
+  EXPECT_EQ(ran, names.size());
+  std::cout << "[          ] " << ran << " " << GetParam() << " plugin(s)\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, Plugins, ::testing::Values("v8", "null"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 } // namespace
 } // namespace wasmgate::wasm::abi::testing

@@ -8,13 +8,20 @@
 #include <openssl/sha.h>
 
 #include "common/logger.h"
+#include "wasm/engines/null/null_engine.h"
 #include "wasm/engines/v8/v8_engine.h"
 
 namespace wasmgate::extensions::wasm {
 
 namespace {
 
-std::shared_ptr<::wasmgate::wasm::WasmEngine> v8Engine() {
+// One engine per runtime for the process, created on first use (V8 is not started unless a
+// plugin asks for it).
+std::shared_ptr<::wasmgate::wasm::WasmEngine> engineFor(std::string_view runtime) {
+  if (runtime == kRuntimeNull) {
+    static std::shared_ptr<::wasmgate::wasm::WasmEngine> engine = ::wasmgate::wasm::createNullEngine();
+    return engine;
+  }
   static std::shared_ptr<::wasmgate::wasm::WasmEngine> engine = ::wasmgate::wasm::createV8Engine();
   return engine;
 }
@@ -114,10 +121,6 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
   plugin->config = config;
   plugin->log_name = !config.name.empty() ? config.name : !config.root_id.empty() ? config.root_id : "<unnamed>";
   const std::string who = "plugin '" + plugin->log_name + "'";
-  if (config.vm.runtime == kRuntimeNull)
-    return Status::error(config.path + ".vm_config.runtime: " + who +
-                         ": no native (null runtime) plugin named '" + config.vm.code +
-                         "' is registered in this build");
   auto info = std::make_shared<abi::PluginInfo>();
   info->name = config.name;
   info->root_id = config.root_id;
@@ -126,7 +129,8 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
   info->plugin_configuration = config.configuration;
   info->allow_on_headers_stop_iteration = config.allow_on_headers_stop_iteration;
   plugin->info = info;
-  std::string hash = codeHash(config.vm.code);
+  // The runtime is part of the code's identity: a native plugin's "code" is its name.
+  std::string hash = config.vm.runtime + ':' + codeHash(config.vm.code);
   plugin->vm_key = config.vm.vm_id + '\0' + config.vm.configuration + '\0' + hash;
 
   std::shared_ptr<::wasmgate::wasm::CompiledModule> module;
@@ -135,7 +139,7 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
     std::lock_guard<std::mutex> lock(cache.mu);
     module = cache.modules[hash].lock();
     if (!module) {
-      auto compiled = v8Engine()->compile(config.vm.code, plugin->log_name);
+      auto compiled = engineFor(config.vm.runtime)->compile(config.vm.code, plugin->log_name);
       if (!compiled.ok())
         return Status::error(config.path + ".vm_config.code: " + who + ": cannot load " +
                              config.vm.code_origin + ": " + compiled.error());
