@@ -66,6 +66,7 @@ constexpr OpSpec kOps[] = {
     {"CONNECTION_ID", Op::ConnectionId, Args::None, false},
     {"UPSTREAM_REQUEST_ATTEMPT_COUNT", Op::UpstreamRequestAttemptCount, Args::None, false},
     {"HOSTNAME", Op::Hostname, Args::None, false},
+    {"FILTER_STATE", Op::FilterState, Args::Required, true},
 };
 
 const OpSpec* findOp(std::string_view name) {
@@ -199,6 +200,24 @@ Result<Piece> makePiece(std::string_view name, std::optional<std::string_view> a
   case Op::Hostname:
     p.text = hostname();
     break;
+  case Op::FilterState: {
+    // KEY, KEY:PLAIN or KEY:TYPED. Values are strings: TYPED (the default) renders them as a
+    // JSON string, PLAIN as is.
+    std::string_view key = *args;
+    const size_t colon = key.rfind(':');
+    if (colon != std::string_view::npos) {
+      const std::string_view format = key.substr(colon + 1);
+      if (format != "PLAIN" && format != "TYPED")
+        return Status::error("invalid serialization format '" + std::string(format) +
+                             "' in access log operator " + quoted + " (PLAIN or TYPED)");
+      p.alt = format == "PLAIN" ? "PLAIN" : "";
+      key = key.substr(0, colon);
+    }
+    if (key.empty())
+      return Status::error("empty key in access log operator " + quoted);
+    p.text = std::string(key);
+    break;
+  }
   default:
     break;
   }
@@ -421,6 +440,16 @@ Kind appendValue(const Piece& p, const http::StreamInfo& info, std::string& out)
     return appendString(out, info.protocol);
   case Op::RouteName:
     return appendString(out, info.route_name);
+  case Op::FilterState: {
+    auto it = info.filter_state.find(p.text);
+    if (it == info.filter_state.end())
+      return Kind::Missing;
+    std::string_view value = it->second;
+    if (p.max_length)
+      value = value.substr(0, *p.max_length);
+    out.append(value); // the text formatter quotes TYPED values
+    return Kind::String;
+  }
   case Op::ConnectionId:
     return appendNumber(out, info.connection_id);
   case Op::UpstreamRequestAttemptCount:
@@ -546,9 +575,24 @@ Formatter Formatter::defaultFormatter() {
 }
 
 void Formatter::format(const http::StreamInfo& info, std::string& out) const {
-  for (const Piece& p : pieces_)
+  for (const Piece& p : pieces_) {
+    if (p.op == Op::FilterState && p.alt.empty()) {
+      // TYPED filter state is its JSON serialization: a quoted, escaped string.
+      const size_t before = out.size();
+      out.push_back('"');
+      const size_t start = out.size();
+      if (appendValue(p, info, out) == Kind::Missing) {
+        out.resize(before);
+        out.push_back('-');
+      } else {
+        escapeTail(out, start);
+        out.push_back('"');
+      }
+      continue;
+    }
     if (appendValue(p, info, out) == Kind::Missing)
       out.push_back('-');
+  }
 }
 
 // ---- JsonFormatter --------------------------------------------------------------------------

@@ -57,6 +57,7 @@ enum class Op : uint8_t {
   ConnectionId,
   UpstreamRequestAttemptCount,
   Hostname,
+  FilterState,
 };
 
 // One compiled piece of a custom START_TIME format.
@@ -70,7 +71,7 @@ struct TimePart {
 struct Piece {
   Op op = Op::Literal;
   std::string text;                // literal text, main header name, or hostname
-  std::string alt;                 // alternative header name ("" = none)
+  std::string alt;                 // alternative header name ("" = none); FILTER_STATE: "PLAIN" or 
   std::optional<size_t> max_length; // ":N" truncation (header operators)
   std::vector<TimePart> time;      // custom START_TIME format; empty = Envoy's default
 };

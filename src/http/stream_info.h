@@ -4,6 +4,7 @@
 // Proxy-Wasm properties. Filled in by the connection manager and the router as the stream runs.
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -66,6 +67,10 @@ struct StreamInfo {
   uint32_t upstream_service_time_ms = 0; // x-envoy-upstream-service-time when known
   uint64_t connection_id = 0;
   uint32_t attempt_count = 0;
+
+  // Values filters publish for later filters and the access log (Envoy's filter state, string
+  // values only). Wasm plugins write "wasm.<name>" with proxy_set_property.
+  std::map<std::string, std::string, std::less<>> filter_state;
 
   void setFlag(ResponseFlag f) { response_flags |= f; }
   bool hasFlag(ResponseFlag f) const { return (response_flags & f) != 0; }

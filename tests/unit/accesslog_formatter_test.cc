@@ -235,6 +235,23 @@ TEST_F(FormatterTest, ParseErrors) {
   EXPECT_NE(parseError("%REQ(a)x%").find("'%' at position 0"), std::string::npos);
 }
 
+TEST_F(FormatterTest, FilterState) {
+  info_.filter_state["wasm.user"] = "ann \"a\"";
+  EXPECT_EQ(fmt("%FILTER_STATE(wasm.user)%"), R"("ann \"a\"")");
+  EXPECT_EQ(fmt("%FILTER_STATE(wasm.user:TYPED)%"), R"("ann \"a\"")");
+  EXPECT_EQ(fmt("%FILTER_STATE(wasm.user:PLAIN)%"), "ann \"a\"");
+  EXPECT_EQ(fmt("%FILTER_STATE(wasm.user:PLAIN):3%"), "ann");
+  EXPECT_EQ(fmt("[%FILTER_STATE(wasm.nope)%]"), "[-]");
+  EXPECT_NE(parseError("%FILTER_STATE(k:JSON)%").find("invalid serialization format 'JSON'"),
+            std::string::npos);
+  EXPECT_NE(parseError("%FILTER_STATE(:PLAIN)%").find("empty key"), std::string::npos);
+  auto jf = JsonFormatter::parse({{"u", "%FILTER_STATE(wasm.user)%"},
+                                  {"p", "%FILTER_STATE(wasm.user:PLAIN)%"},
+                                  {"n", "%FILTER_STATE(wasm.nope)%"}});
+  ASSERT_TRUE(jf.ok()) << jf.error();
+  EXPECT_EQ(jf->format(info_), R"({"n":null,"p":"ann \"a\"","u":"ann \"a\""})" "\n");
+}
+
 TEST(ResponseFlags, ShortCodesInEnvoyOrder) {
   EXPECT_EQ(http::responseFlagsString(0), "-");
   EXPECT_EQ(http::responseFlagsString(http::NoRouteFound), "NR");

@@ -466,9 +466,19 @@ abi::WasmResult WasmFilter::clearRouteCache() {
   return abi::WasmResult::Ok;
 }
 
-abi::WasmResult WasmFilter::setProperty(std::string_view, std::string_view) {
-  // Filter state written by plugins arrives with the shared-state issue.
-  return abi::WasmResult::Unimplemented;
+abi::WasmResult WasmFilter::setProperty(std::string_view path, std::string_view value) {
+  // As Envoy: the value becomes this stream's filter state "wasm.<path>", readable with
+  // proxy_get_property(<path>), by later filters and as %FILTER_STATE(wasm.<path>)%.
+  while (!path.empty() && path.back() == '\0')
+    path.remove_suffix(1);
+  if (path.empty())
+    return abi::WasmResult::BadArgument;
+  if (decoder_ == nullptr && encoder_ == nullptr)
+    return abi::WasmResult::NotFound;
+  std::string key = "wasm.";
+  key.append(path);
+  anyCallbacks().streamInfo().filter_state.insert_or_assign(std::move(key), std::string(value));
+  return abi::WasmResult::Ok;
 }
 
 // ---- properties (ABI doc section 6) ---------------------------------------------------------
@@ -605,6 +615,14 @@ abi::WasmResult WasmFilter::getProperty(std::string_view path, std::string& valu
   if (root == "xds" && key == "virtual_host_name") {
     const router::RouteEntry* route = log_info_ ? nullptr : anyCallbacks().route();
     return route ? str(route->virtualHost().name()) : abi::WasmResult::NotFound;
+  }
+  // Anything else may be filter state a plugin set (a string value has no fields).
+  if (seg.size() == 1) {
+    std::string state_key = "wasm.";
+    state_key.append(root);
+    auto it = info.filter_state.find(state_key);
+    if (it != info.filter_state.end())
+      return str(it->second);
   }
   return abi::WasmResult::NotFound;
 }
