@@ -257,6 +257,8 @@ class NginxProxy(Target):
 class Wasmgate(Target):
     concurrency = 1
     template = "wasmgate.yaml"
+    # Extra @@NAME@@ values for the template.
+    params: dict = {}
 
     def start(self, ctx: Context) -> int:
         d = os.path.join(ctx.tmp, self.name)
@@ -266,7 +268,7 @@ class Wasmgate(Target):
         cfg = os.path.join(d, "wasmgate.yaml")
         with open(cfg, "w") as f:
             f.write(render(self.template, PORT=self.port, ADMIN_PORT=admin, UPSTREAM_PORT=ctx.upstream_port,
-                           PLUGINS=os.path.join(REPO_ROOT, "build", "plugins")))
+                           PLUGINS=os.path.join(REPO_ROOT, "build", "plugins"), **self.params))
         log_path = os.path.join(d, "out.log")
         p = spawn([ctx.wasmgate_bin, "-c", cfg, "--concurrency", str(self.concurrency),
                    "--log-level", ctx.wasmgate_log_level], ctx.cpu_proxy, log_path, cwd=d)
@@ -297,6 +299,14 @@ class NginxProxyAddHeader(NginxProxy):
 
 class WasmgateAddHeaderV8(Wasmgate):
     template = "wasmgate-add-header.yaml"
+    params = {"RUNTIME": "envoy.wasm.runtime.v8",
+              "CODE": "{ filename: %s }" % os.path.join(REPO_ROOT, "build", "plugins", "add_header.wasm")}
+
+
+class WasmgateAddHeaderNull(Wasmgate):
+    # The same plugin source compiled into the binary (null runtime).
+    template = "wasmgate-add-header.yaml"
+    params = {"RUNTIME": "envoy.wasm.runtime.null", "CODE": "{ inline_string: add_header }"}
 
 
 TARGETS: list = [
@@ -305,11 +315,14 @@ TARGETS: list = [
     Wasmgate("wasmgate", "wrk -> wasmgate --concurrency 1 -> upstream"),
     NginxProxyAddHeader("nginx-add-header", "nginx-proxy + add_header X-Hello"),
     WasmgateAddHeaderV8("wasmgate-wasm-v8", "wasmgate + add_header Proxy-Wasm plugin on V8"),
+    WasmgateAddHeaderNull("wasmgate-wasm-null", "wasmgate + add_header plugin on the null runtime"),
 ]
 # Extra ratios printed and recorded: (name, subject target, baseline target).
 EXTRA_RATIOS = [
     ("wasm_v8_over_no_plugin", "wasmgate-wasm-v8", "wasmgate"),
     ("wasm_v8_over_nginx_add_header", "wasmgate-wasm-v8", "nginx-add-header"),
+    ("wasm_null_over_no_plugin", "wasmgate-wasm-null", "wasmgate"),
+    ("wasm_v8_over_wasm_null", "wasmgate-wasm-v8", "wasmgate-wasm-null"),
 ]
 BASELINE = "nginx-proxy"
 SUBJECT = "wasmgate"

@@ -64,6 +64,11 @@ struct State
   std::unordered_map<uint32_t, std::unique_ptr<ContextBase>> contexts;
   std::unordered_map<std::string, RootContext *> roots; // by root_id
   uint32_t active_context_id = 0;                       // the context whose callback is running
+  // The stream factory of the last root_id looked up: every new stream needs it, and a
+  // root_id is usually too long for the small-string buffer (no allocation per stream).
+  std::string memo_root_id;
+  const ContextFactory *memo_factory = nullptr;
+  bool memo_valid = false;
 };
 
 #ifndef PROXY_WASM_NULL_VM
@@ -178,9 +183,15 @@ inline void createStreamContext(State &s, uint32_t id, uint32_t parent_id) {
     return;
   }
   std::unique_ptr<Context> context;
-  auto it = s.factories->context_factories.find(std::string(root->root_id()));
-  if (it != s.factories->context_factories.end() && it->second)
-    context = it->second(id, root);
+  if (!s.memo_valid || s.memo_root_id != root->root_id()) {
+    s.memo_root_id = std::string(root->root_id());
+    auto it = s.factories->context_factories.find(s.memo_root_id);
+    s.memo_factory = it != s.factories->context_factories.end() && it->second ? &it->second
+                                                                               : nullptr;
+    s.memo_valid = true;
+  }
+  if (s.memo_factory)
+    context = (*s.memo_factory)(id, root);
   if (!context)
     context = std::make_unique<Context>(id, root);
   Context *raw = context.get();

@@ -430,6 +430,8 @@ bool ClientCodec::onHeaders(HeaderMap&& headers, const MessageInfo& info) {
   keep_alive_ = info.keep_alive && !info.body_until_close;
   bool no_body = !info.chunked && !info.body_until_close && info.content_length == 0;
   end_at_headers_ = no_body;
+  body_length_known_ = !info.chunked && !info.body_until_close;
+  body_remaining_ = info.content_length;
   if (no_body)
     response_complete_ = true;
   if (decoder_)
@@ -441,6 +443,13 @@ void ClientCodec::onBody(std::string_view data) {
   if (!decoder_)
     return;
   body_scratch_.append(data);
+  if (body_length_known_) {
+    body_remaining_ -= std::min<uint64_t>(body_remaining_, data.size());
+    // The parser completes the message right after the last chunk: hand it over there, with
+    // end_stream, once the codec is between messages.
+    if (body_remaining_ == 0)
+      return;
+  }
   decoder_->decodeData(body_scratch_, false);
   body_scratch_.clear();
 }
@@ -463,8 +472,9 @@ bool ClientCodec::onMessageComplete() {
     if (has_trailers_) {
       d->decodeTrailers(std::move(pending_trailers_));
     } else {
-      body_scratch_.clear();
+      // The last Content-Length chunk, if onBody kept it, else an empty end.
       d->decodeData(body_scratch_, true);
+      body_scratch_.clear();
     }
   }
   return false;

@@ -122,6 +122,10 @@ private:
   bool end_at_headers_ = false;
   bool keep_alive_ = true;
   bool in_1xx_ = false;
+  // Content-Length responses: the chunk that completes the body is delivered with end_stream
+  // from onMessageComplete, as Envoy does (one data callback, not a chunk and an empty end).
+  bool body_length_known_ = false;
+  uint64_t body_remaining_ = 0;
 };
 
 // Hop-by-hop headers (RFC 9110 7.6.1), removed when proxying in either direction, plus the

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -253,24 +254,29 @@ private:
   static constexpr uint32_t kBadAddress = 0xFFFFFFFF;
   static constexpr size_t kMaxSlots = 24;
 
+  // Trivial on purpose: a Marshal lives on the stack of every native hostcall, and only the
+  // slots in use are written (by add()).
   struct Slot {
     Kind kind;
-    bool written = false;
-    bool claimed = false; // a block handed to the plugin through an OutPtr
-    char* data = nullptr;
-    uint64_t size = 0;
-    void* native_out = nullptr;
-    alignas(8) char scratch[8] = {};
+    bool written;
+    bool claimed; // a block handed to the plugin through an OutPtr
+    char* data;
+    uint64_t size;
+    void* native_out;
+    alignas(8) char scratch[8];
   };
 
   uint32_t add(Kind kind, char* data, uint64_t size, void* native_out) {
     if (count_ == kMaxSlots)
       return kBadAddress;
     Slot& s = slots_[count_];
-    s = Slot{kind};
+    s.kind = kind;
+    s.written = false;
+    s.claimed = false;
     s.data = data;
     s.size = size;
     s.native_out = native_out;
+    std::memset(s.scratch, 0, sizeof(s.scratch));
     return uint32_t(++count_) << 24;
   }
   Slot* slotAt(uint32_t address) {
@@ -281,7 +287,7 @@ private:
 
   NullVm& vm_;
   Marshal* outer_;
-  std::array<Slot, kMaxSlots> slots_;
+  Slot slots_[kMaxSlots];
   uint32_t count_ = 0;
   bool bad_argument_ = false;
 };
