@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include "common/logger.h"
+#include "extensions/common/wasm/shared_data.h"
 #include "wasm/engines/null/null_engine.h"
 #include "wasm/engines/v8/v8_engine.h"
 
@@ -114,6 +115,19 @@ abi::BufferRef RootContext::buffer(abi::BufferType type) {
   else if (type == abi::BufferType::PluginConfiguration)
     ref.read_only = std::string_view(plugin_.config.configuration);
   return ref;
+}
+
+abi::WasmResult RootContext::getSharedData(std::string_view key, std::string& value, uint32_t& cas) {
+  return SharedData::global().get(plugin_.config.vm.vm_id, key, value, cas);
+}
+
+abi::WasmResult RootContext::setSharedData(std::string_view key, std::string_view value, uint32_t cas) {
+  const abi::WasmResult r = SharedData::global().set(plugin_.config.vm.vm_id, key, value, cas);
+  if (r == abi::WasmResult::BadArgument || r == abi::WasmResult::InternalFailure)
+    WG_WARN("wasm plugin '{}': proxy_set_shared_data refused: {}", plugin_.log_name,
+            r == abi::WasmResult::BadArgument ? "value larger than the shared data value limit"
+                                              : "too many shared data keys for this vm_id");
+  return r;
 }
 
 Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {

@@ -63,6 +63,10 @@ public:
   void log(uint32_t level, std::string_view message) override;
   uint32_t logLevel() const override;
   abi::BufferRef buffer(abi::BufferType type) override;
+  // Process-wide shared data of the plugin's vm_id (shared_data.h); stream contexts delegate
+  // here.
+  abi::WasmResult getSharedData(std::string_view key, std::string& value, uint32_t& cas) override;
+  abi::WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) override;
   const Plugin& plugin() const { return plugin_; }
 
 private:

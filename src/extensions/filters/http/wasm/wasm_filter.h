@@ -53,6 +53,12 @@ public:
   abi::WasmResult getProperty(std::string_view path, std::string& value) override;
   abi::WasmResult setProperty(std::string_view path, std::string_view value) override;
   abi::WasmResult clearRouteCache() override;
+  abi::WasmResult getSharedData(std::string_view key, std::string& value, uint32_t& cas) override {
+    return plugin_.root().getSharedData(key, value, cas);
+  }
+  abi::WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) override {
+    return plugin_.root().setSharedData(key, value, cas);
+  }
 
 private:
   enum class Phase { None, RequestHeaders, RequestBody, RequestTrailers, ResponseHeaders, ResponseBody,
