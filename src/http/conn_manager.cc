@@ -291,6 +291,8 @@ ActiveStream::ActiveStream(ConnectionManager& cm, ResponseEncoder& encoder, cons
   st.downstream_rq_total.inc();
   st.downstream_rq_http1_total.inc();
   st.downstream_rq_active.inc();
+  // Every configured filter is a decoder filter (the router is one): one allocation.
+  decoder_filters_.reserve(cm.config_->filter_factories.size());
   for (const auto& factory : cm.config_->filter_factories)
     factory(*this);
   for (size_t i = 0; i < encoder_filters_.size(); ++i)
