@@ -3,6 +3,7 @@
 // Extension factories keyed by Envoy's names. Each extension registers itself from its own
 // config.cc with a static RegisterHttpFilter<T> object; the core never names extensions.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,10 @@
 #include "common/status.h"
 #include "config/bootstrap.h"
 #include "http/filter.h"
+
+namespace wasmgate::http {
+class WorkerContext;
+}
 
 namespace wasmgate::stats {
 class Store;
@@ -30,6 +35,8 @@ struct FactoryContext {
   upstream::ClusterManager* cluster_manager; // null in --mode validate before clusters exist
   std::string stat_prefix;                   // the HCM's stat_prefix
   bool validate_only = false;
+  // Where a filter registers work for each worker thread at its start (HcmConfig's list).
+  std::vector<std::function<void(http::WorkerContext&)>>* worker_initializers = nullptr;
 };
 
 class HttpFilterFactory {

@@ -63,6 +63,8 @@ struct ListenerStats {
 
 // Immutable per-listener HCM configuration, shared by every worker's connections. Streams
 // keep a reference to it, so a config swap never changes a request in flight.
+class WorkerContext;
+
 struct HcmConfig {
   config::HttpConnectionManagerConfig cfg;
   std::shared_ptr<const router::RouteTable> route_table;
@@ -74,6 +76,9 @@ struct HcmConfig {
   std::chrono::milliseconds request_timeout{0};
   std::chrono::milliseconds request_headers_timeout{0};
   std::chrono::milliseconds idle_timeout{3600000};
+  // Run once on each worker thread when it starts (e.g. Wasm plugins start their root
+  // contexts there, so timers tick before the first request).
+  std::vector<std::function<void(WorkerContext&)>> worker_initializers;
 };
 using HcmConfigConstSharedPtr = std::shared_ptr<const HcmConfig>;
 

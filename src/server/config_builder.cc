@@ -25,7 +25,7 @@ Result<http::HcmConfigConstSharedPtr> buildHcm(const config::HttpConnectionManag
   if (!routes.ok())
     return routes.status();
   hcm->route_table = *routes;
-  extensions::FactoryContext ctx{store, cm, c.stat_prefix, validate_only};
+  extensions::FactoryContext ctx{store, cm, c.stat_prefix, validate_only, &hcm->worker_initializers};
   for (size_t i = 0; i < c.http_filters.size(); ++i) {
     const auto& f = c.http_filters[i];
     std::string fpath = f.path.empty() ? path + ".http_filters[" + std::to_string(i) + "]" : f.path;

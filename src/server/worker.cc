@@ -28,6 +28,10 @@ void Worker::start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds)
     flush_timer_->enableTimer(kLogFlushInterval);
   });
   flush_timer_->enableTimer(kLogFlushInterval);
+  // Filters' per-worker setup runs first thing on the worker's own thread.
+  for (const ListenerRuntime& l : snapshot_->listeners)
+    for (const auto& init : l.hcm->worker_initializers)
+      dispatcher_.post([this, init] { init(*this); });
   thread_ = std::thread([this] {
     dispatcher_.run();
     // Leaving the loop: close what is left and write out buffered access log lines.

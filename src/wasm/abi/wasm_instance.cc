@@ -368,6 +368,24 @@ Result<uint32_t> WasmInstance::invokeTcp(const Fn<uint32_t(A...)>& fn, Callback 
   return *r == 0 ? 0u : 1u;
 }
 
+void WasmInstance::runAfterCall(std::function<void()> action) {
+  if (frames_.empty()) {
+    action();
+    return;
+  }
+  after_call_.push_back(std::move(action));
+}
+
+void WasmInstance::runAfterCallActions() {
+  // An action may call into the guest again and queue more: take the list each round.
+  while (!after_call_.empty()) {
+    std::vector<std::function<void()>> actions;
+    actions.swap(after_call_);
+    for (auto& action : actions)
+      action();
+  }
+}
+
 Result<uint32_t> WasmInstance::allocate(uint32_t size) {
   if (vm_->failed())
     return Status::error("wasm VM has failed: " + vm_->failureReason());

@@ -222,6 +222,12 @@ public:
   // (ABI doc 0.2). 0 is returned as is (the caller treats it as failure).
   Result<uint32_t> allocate(uint32_t size);
 
+  // Runs `action` once no guest call is in progress: now if none is, else when the outermost
+  // one returns (Envoy's addAfterVmCallAction). Embedders use it for stream actions a plugin
+  // asks for from a callback of another context (a tick, a callout response), which must not
+  // re-enter the filter chain while the guest is on the stack.
+  void runAfterCall(std::function<void()> action);
+
 private:
   friend class HostCall;
 
@@ -245,7 +251,11 @@ private:
         : instance_(instance) {
       instance_.frames_.push_back({context, callback, std::nullopt, false});
     }
-    ~FrameScope() { instance_.frames_.pop_back(); }
+    ~FrameScope() {
+      instance_.frames_.pop_back();
+      if (instance_.frames_.empty() && !instance_.after_call_.empty())
+        instance_.runAfterCallActions();
+    }
     FrameScope(const FrameScope&) = delete;
     FrameScope& operator=(const FrameScope&) = delete;
     bool localResponseSent() const { return instance_.frames_.back().local_response_sent; }
@@ -305,9 +315,12 @@ private:
   VmContext vm_context_;
   std::unique_ptr<WasmVm> vm_;
 
+  void runAfterCallActions();
+
   std::unordered_map<uint32_t, Registration> contexts_;
   uint32_t next_context_id_ = 0;
   std::vector<Frame> frames_;
+  std::vector<std::function<void()>> after_call_;
 
   // Exports, resolved once with their exact signatures (absent = not exported).
   Fn<uint32_t(uint32_t)> malloc_;

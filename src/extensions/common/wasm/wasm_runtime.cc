@@ -117,6 +117,36 @@ abi::BufferRef RootContext::buffer(abi::BufferType type) {
   return ref;
 }
 
+abi::WasmResult RootContext::setTickPeriod(uint32_t period_ms) {
+  tick_period_ms_ = period_ms;
+  if (services_.dispatcher == nullptr || instance_ == nullptr)
+    return abi::WasmResult::Ok; // the config-time validation instance never ticks
+  if (period_ms == 0) {
+    tick_timer_.reset();
+    return abi::WasmResult::Ok;
+  }
+  if (!tick_timer_)
+    tick_timer_ = services_.dispatcher->createTimer([this] { onTickTimer(); });
+  tick_timer_->enableTimer(std::chrono::milliseconds(period_ms));
+  return abi::WasmResult::Ok;
+}
+
+void RootContext::onTickTimer() {
+  if (instance_->failed()) {
+    tick_timer_.reset(); // a failed VM is not called again
+    return;
+  }
+  // The guest may change or stop the period from proxy_on_tick; re-arm with what it left.
+  Status s = instance_->onTick(id_);
+  if (!s.ok()) {
+    WG_ERROR("wasm plugin '{}' failed: proxy_on_tick: {}", plugin_.log_name, s.message());
+    tick_timer_.reset();
+    return;
+  }
+  if (tick_period_ms_ > 0 && tick_timer_ && !tick_timer_->enabled())
+    tick_timer_->enableTimer(std::chrono::milliseconds(tick_period_ms_));
+}
+
 abi::WasmResult RootContext::getSharedData(std::string_view key, std::string& value, uint32_t& cas) {
   return SharedData::global().get(plugin_.config.vm.vm_id, key, value, cas);
 }
@@ -176,7 +206,8 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
   return PluginSharedPtr(std::move(plugin));
 }
 
-Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin) {
+Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin,
+                                                                      const WorkerServices& services) {
   auto& st = t_state;
   auto it = st.plugins.find(plugin.get());
   if (it != st.plugins.end()) {
@@ -196,7 +227,8 @@ Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const Pl
   auto tlp = std::make_shared<ThreadLocalPlugin>();
   tlp->plugin_ = plugin;
   tlp->instance_ = instance;
-  tlp->root_ = std::make_unique<RootContext>(*plugin, instance->allocateContextId());
+  tlp->root_ = std::make_unique<RootContext>(*plugin, instance->allocateContextId(), instance.get(),
+                                             services);
   if (Status s = startRoot(*instance, *tlp->root_, *plugin); !s.ok())
     return s;
   st.plugins.emplace(plugin.get(), tlp);

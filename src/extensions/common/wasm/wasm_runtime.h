@@ -9,9 +9,14 @@
 #include <string>
 
 #include "common/status.h"
+#include "event/dispatcher.h"
 #include "extensions/common/wasm/plugin_config.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engine.h"
+
+namespace wasmgate::upstream {
+class WorkerClusterManager;
+}
 
 namespace wasmgate::extensions::wasm {
 
@@ -33,6 +38,13 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config);
 
 class RootContext;
 
+// What a worker thread lends the plugins running on it: its event loop (timers) and its
+// clusters (callouts). Recorded per thread by getOrCreateThreadLocalPlugin.
+struct WorkerServices {
+  event::Dispatcher* dispatcher = nullptr;
+  upstream::WorkerClusterManager* cluster_manager = nullptr;
+};
+
 // A plugin on one worker thread: the shared VM instance and this plugin's root context.
 class ThreadLocalPlugin {
 public:
@@ -43,21 +55,29 @@ public:
   bool healthy() const { return !instance_->failed(); }
 
 private:
-  friend Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin);
+  friend Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(
+      const PluginSharedPtr& plugin, const WorkerServices& services);
   PluginSharedPtr plugin_;
   std::shared_ptr<abi::WasmInstance> instance_;
   std::unique_ptr<RootContext> root_;
 };
 
-// The calling worker's instance of `plugin`, created (and started/configured) on first use.
-// Under FAIL_RELOAD a failed VM is replaced by a fresh one for the next stream; streams still
-// holding the old one keep it alive until they end.
-Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin);
+// The calling worker's instance of `plugin`, created (and started/configured) on first use:
+// at worker start (worker initializer) or by the first stream. Under FAIL_RELOAD a failed VM is
+// replaced by a fresh one for the next stream; streams still holding the old one keep it alive
+// until they end.
+Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin,
+                                                                      const WorkerServices& services);
 
-// The root (plugin) context: logging with the plugin's prefix, VM and plugin configuration.
+// The root (plugin) context: logging with the plugin's prefix, VM and plugin configuration,
+// shared data, and (on a worker) the tick timer.
 class RootContext : public abi::HostContext {
 public:
-  RootContext(const Plugin& plugin, uint32_t id) : plugin_(plugin), id_(id) {}
+  // `instance` and `services` are absent for the validation run at config time: nothing
+  // ticks there.
+  RootContext(const Plugin& plugin, uint32_t id, abi::WasmInstance* instance = nullptr,
+              WorkerServices services = {})
+      : plugin_(plugin), id_(id), instance_(instance), services_(services) {}
   uint32_t contextId() const override { return id_; }
   abi::HostContext& rootContext() override { return *this; }
   void log(uint32_t level, std::string_view message) override;
@@ -67,11 +87,20 @@ public:
   // here.
   abi::WasmResult getSharedData(std::string_view key, std::string& value, uint32_t& cas) override;
   abi::WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) override;
+  // proxy_set_tick_period_milliseconds: proxy_on_tick every period on this worker; 0 stops.
+  abi::WasmResult setTickPeriod(uint32_t period_ms) override;
   const Plugin& plugin() const { return plugin_; }
+  uint32_t tickPeriodMs() const { return tick_period_ms_; }
 
 private:
+  void onTickTimer();
+
   const Plugin& plugin_;
   uint32_t id_;
+  abi::WasmInstance* instance_;
+  WorkerServices services_;
+  uint32_t tick_period_ms_ = 0;
+  event::TimerPtr tick_timer_;
 };
 
 // Writes a plugin's log line into the proxy log: "wasm log <name> <root_id> <vm_id>: msg".

@@ -6,6 +6,7 @@
 #include "extensions/common/wasm/wasm_runtime.h"
 #include "extensions/filters/http/wasm/wasm_filter.h"
 #include "extensions/registry.h"
+#include "http/conn_manager.h"
 
 namespace wasmgate::extensions {
 namespace {
@@ -33,7 +34,7 @@ public:
   }
 
   Result<http::FilterFactoryCb> createFilterFactory(const config::HttpFilterConfig& cfg,
-                                                    FactoryContext&) override {
+                                                    FactoryContext& ctx) override {
     auto pc = wasm::parseWasmFilterConfig(cfg.typed_config, cfg.typed_config_path);
     if (!pc.ok())
       return pc.status();
@@ -41,8 +42,18 @@ public:
     if (!plugin.ok())
       return plugin.status();
     wasm::PluginSharedPtr p = *plugin;
+    // Start the plugin on every worker as it starts (Envoy creates root contexts eagerly, so
+    // proxy_on_tick runs before any traffic). Failures are reported again per stream below.
+    if (ctx.worker_initializers != nullptr) {
+      ctx.worker_initializers->push_back([p](http::WorkerContext& worker) {
+        auto tlp = wasm::getOrCreateThreadLocalPlugin(
+            p, {&worker.dispatcher(), &worker.clusterManager()});
+        if (!tlp.ok())
+          WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
+      });
+    }
     return http::FilterFactoryCb([p](http::FilterChainFactoryCallbacks& cb) {
-      auto tlp = wasm::getOrCreateThreadLocalPlugin(p);
+      auto tlp = wasm::getOrCreateThreadLocalPlugin(p, {&cb.dispatcher(), &cb.clusterManager()});
       if (!tlp.ok()) {
         WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
         if (p->config.failure_policy != wasm::FailurePolicy::FailOpen)

@@ -314,6 +314,7 @@ void WasmFilter::onDestroy() {
   if (finished_)
     return;
   finished_ = true;
+  alive_.reset(); // queued stream actions are dropped
   if (!created_)
     return;
   auto& instance = plugin_.instance();
@@ -410,16 +411,24 @@ abi::WasmResult WasmFilter::continueStream(abi::StreamType type) {
     if (in_request_cb) {
       continue_request_ = true; // applied as this callback's result
     } else if (request_stopped_ && decoder_ != nullptr) {
-      request_stopped_ = false;
-      decoder_->continueDecoding();
+      afterGuestCall([](WasmFilter& f) {
+        if (f.request_stopped_) {
+          f.request_stopped_ = false;
+          f.decoder_->continueDecoding();
+        }
+      });
     }
     return abi::WasmResult::Ok;
   case abi::StreamType::Response:
     if (in_response_cb) {
       continue_response_ = true;
     } else if (response_stopped_ && encoder_ != nullptr) {
-      response_stopped_ = false;
-      encoder_->continueEncoding();
+      afterGuestCall([](WasmFilter& f) {
+        if (f.response_stopped_) {
+          f.response_stopped_ = false;
+          f.encoder_->continueEncoding();
+        }
+      });
     }
     return abi::WasmResult::Ok;
   case abi::StreamType::Downstream:
@@ -429,13 +438,24 @@ abi::WasmResult WasmFilter::continueStream(abi::StreamType type) {
   return abi::WasmResult::BadArgument;
 }
 
+void WasmFilter::afterGuestCall(void (*action)(WasmFilter&)) {
+  // The stream may be gone by the time the guest call returns: the action holds only a weak
+  // reference to this filter's liveness token.
+  if (!alive_)
+    alive_ = std::make_shared<char>(0);
+  plugin_.instance().runAfterCall([this, alive = std::weak_ptr<char>(alive_), action] {
+    if (!alive.expired())
+      action(*this);
+  });
+}
+
 abi::WasmResult WasmFilter::closeStream(abi::StreamType type) {
   if (type != abi::StreamType::Request && type != abi::StreamType::Response)
     return abi::WasmResult::Unimplemented;
   if (phase_ != Phase::None)
     close_stream_ = true;
   else
-    anyCallbacks().resetStream();
+    afterGuestCall([](WasmFilter& f) { f.anyCallbacks().resetStream(); });
   return abi::WasmResult::Ok;
 }
 
@@ -451,12 +471,11 @@ abi::WasmResult WasmFilter::sendLocalResponse(uint32_t status, std::string_view 
   if (grpc_status >= 0 && grpc_status <= 16)
     headers.emplace_back("grpc-status", std::to_string(grpc_status));
   LocalReply reply{status, std::move(d), std::string(body), std::move(headers)};
-  if (phase_ != Phase::None) {
-    local_reply_ = std::move(reply); // sent when the callback returns
-  } else {
-    local_reply_ = std::move(reply);
-    runDeferred();
-  }
+  // Sent when this stream's callback returns, or (asked from a tick or a callout response on
+  // the root context) when the guest call returns.
+  local_reply_ = std::move(reply);
+  if (phase_ == Phase::None)
+    afterGuestCall([](WasmFilter& f) { f.runDeferred(); });
   return abi::WasmResult::Ok;
 }
 

@@ -69,6 +69,9 @@ private:
   bool afterCall(const Result<abi::FilterCallResult>& r, uint32_t& status);
   void failStream(const std::string& why);
   void runDeferred();
+  // Stream actions asked for outside this stream's own callbacks (from a tick or a callout
+  // response, through proxy_set_effective_context) run when the guest call returns.
+  void afterGuestCall(void (*action)(WasmFilter&));
   http::StreamFilterCallbacks& anyCallbacks();
 
   std::shared_ptr<ThreadLocalPlugin> keep_alive_; // the VM outlives its streams
@@ -105,6 +108,7 @@ private:
   std::optional<LocalReply> local_reply_;
   bool request_stopped_ = false;
   bool response_stopped_ = false;
+  std::shared_ptr<char> alive_; // created on first afterGuestCall; reset when the stream ends
 };
 
 } // namespace wasmgate::extensions::wasm

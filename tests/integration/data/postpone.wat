@@ -1,0 +1,45 @@
+;; Proxy-Wasm 0.2.1 module for the "postpone requests" pattern: proxy_on_request_headers parks
+;; the stream (StopIteration) and remembers its context id; the next proxy_on_tick (every 30 ms)
+;; makes that stream the effective context and resumes it with proxy_continue_stream, or, when
+;; the plugin has any configuration, answers it with a 429 local reply instead.
+(module
+  (import "env" "proxy_set_tick_period_milliseconds" (func $tick (param i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (import "env" "proxy_send_local_response"
+    (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "later\n")
+  (data (i32.const 120) "postponed")
+  (global $pending (mut i32) (i32.const 0))
+  (global $answer_with_reply (mut i32) (i32.const 0))
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param $root i32) (param $size i32) (result i32)
+    (global.set $answer_with_reply (i32.ne (local.get $size) (i32.const 0)))
+    (drop (call $tick (i32.const 30)))
+    (i32.const 1))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
+    (global.set $pending (local.get $ctx))
+    (i32.const 1))
+  (func (export "proxy_on_tick") (param i32)
+    (if (i32.eqz (global.get $pending)) (then (return)))
+    (if (i32.eqz (call $effective (global.get $pending)))
+      (then
+        (if (global.get $answer_with_reply)
+          (then
+            (drop (call $reply (i32.const 429) (i32.const 120) (i32.const 9)
+                               (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 0)
+                               (i32.const -1))))
+          (else
+            (drop (call $continue (i32.const 0)))))))
+    (global.set $pending (i32.const 0)))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))

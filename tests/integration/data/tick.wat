@@ -1,0 +1,30 @@
+;; Proxy-Wasm 0.2.1 module for the timer test: proxy_on_configure asks for a 20 ms tick;
+;; proxy_on_tick logs "tick <n>" and stops the timer (period 0) after the third tick. Each
+;; worker's VM has its own counter, so N workers log 3 ticks each.
+(module
+  (import "env" "proxy_set_tick_period_milliseconds" (func $tick (param i32) (result i32)))
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "tick 0")
+  (global $n (mut i32) (i32.const 0))
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32)
+    (drop (call $tick (i32.const 20)))
+    (i32.const 1))
+  (func (export "proxy_on_tick") (param i32)
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    ;; "tick <n>" with n a single digit
+    (i32.store8 (i32.const 105) (i32.add (i32.const 48) (global.get $n)))
+    (drop (call $log (i32.const 2) (i32.const 100) (i32.const 6)))
+    (if (i32.ge_u (global.get $n) (i32.const 3))
+      (then (drop (call $tick (i32.const 0))))))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))
