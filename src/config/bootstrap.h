@@ -260,11 +260,19 @@ struct BootstrapExtension {
   std::string typed_config_path;
 };
 
+// stats_config.stats_tags[]: a custom tag extractor (Envoy's TagSpecifier with a regex).
+struct StatsTag {
+  std::string tag_name;
+  std::string regex;
+  std::string path; // of the regex field, for errors
+};
+
 struct Bootstrap {
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
   Admin admin;
   std::vector<BootstrapExtension> bootstrap_extensions;
+  std::vector<StatsTag> stats_tags;
   std::string node_id;
   std::string node_cluster;
 };

@@ -394,7 +394,27 @@ Status parseBootstrap(const YAML::Node& root, Bootstrap& out) {
     }));
     // Runtime layers only feed runtime feature flags, and wasmgate has none to override.
     r.ignore("layered_runtime");
-    for (std::string_view key : {"stats_config", "stats_sinks", "dynamic_resources", "cluster_manager",
+    WG_RETURN_IF_ERROR(r.getObject("stats_config", [&](ObjectReader& sc) -> Status {
+      WG_RETURN_IF_ERROR(sc.getList("stats_tags", [&](const YAML::Node& e, const std::string& path, size_t) {
+        return readObject(e, path, [&](ObjectReader& t) -> Status {
+          StatsTag tag;
+          WG_RETURN_IF_ERROR(t.requireString("tag_name", tag.tag_name));
+          WG_RETURN_IF_ERROR(t.unsupported("fixed_value", "only regex tag extractors are supported"));
+          WG_RETURN_IF_ERROR(t.requireString("regex", tag.regex));
+          tag.path = t.pathOf("regex");
+          out.stats_tags.push_back(std::move(tag));
+          return okStatus();
+        });
+      }));
+      bool all_default_tags = true;
+      WG_RETURN_IF_ERROR(sc.getBool("use_all_default_tags", all_default_tags));
+      if (!all_default_tags)
+        return fieldError(sc.pathOf("use_all_default_tags"),
+                          "unsupported (false): Envoy's default tag extractors are always on");
+      WG_RETURN_IF_ERROR(sc.unsupported("stats_matcher", "every stat is kept"));
+      return sc.unsupported("histogram_bucket_settings", "histograms use Envoy's default buckets");
+    }));
+    for (std::string_view key : {"stats_sinks", "dynamic_resources", "cluster_manager",
                                  "overload_manager", "tracing", "watchdog", "watchdogs", "hds_config",
                                  "stats_flush_interval", "runtime"})
       WG_RETURN_IF_ERROR(r.unsupported(key, ""));

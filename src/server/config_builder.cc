@@ -83,6 +83,9 @@ Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap,
                                              upstream::ClusterManager* cm, bool validate_only) {
   auto snap = std::make_shared<Snapshot>();
   snap->bootstrap = bootstrap;
+  for (const auto& tag : bootstrap.stats_tags)
+    if (Status s = store.addTagExtractor(tag.tag_name, tag.regex); !s.ok())
+      return Status::error(tag.path + ": " + s.message());
   if (!bootstrap.bootstrap_extensions.empty()) {
     const auto& e = bootstrap.bootstrap_extensions[0];
     return Status::error(e.path + ".name: bootstrap extension '" + e.name + "' is not implemented yet");

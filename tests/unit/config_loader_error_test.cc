@@ -110,7 +110,13 @@ TEST(ConfigLoaderErrorTest, UnknownTopLevelField) {
 }
 
 TEST(ConfigLoaderErrorTest, UnsupportedTopLevelSections) {
-  EXPECT_EQ(errorAfter([](Tree& t) { t.root["stats_config"] = y("{}"); }), "stats_config: unsupported");
+  EXPECT_EQ(errorAfter([](Tree& t) { t.root["stats_config"] = y("{stats_matcher: {reject_all: true}}"); }),
+            "stats_config.stats_matcher: unsupported (every stat is kept)");
+  EXPECT_EQ(errorAfter([](Tree& t) { t.root["stats_config"] = y("{use_all_default_tags: false}"); }),
+            "stats_config.use_all_default_tags: unsupported (false): Envoy's default tag extractors are "
+            "always on");
+  EXPECT_EQ(errorAfter([](Tree& t) { t.root["stats_config"] = y("{stats_tags: [{tag_name: a, fixed_value: b}]}"); }),
+            "stats_config.stats_tags[0].fixed_value: unsupported (only regex tag extractors are supported)");
   EXPECT_EQ(errorAfter([](Tree& t) { t.root["stats_sinks"] = y("[{name: x}]"); }), "stats_sinks: unsupported");
   EXPECT_EQ(errorAfter([](Tree& t) { t.root["dynamic_resources"] = y("{lds_config: {}}"); }),
             "dynamic_resources: unsupported");

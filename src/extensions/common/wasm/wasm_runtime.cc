@@ -80,8 +80,8 @@ Status startRoot(abi::WasmInstance& instance, RootContext& root, const Plugin& p
 }
 
 struct ThreadState {
-  // vm_key -> the instance plugins with that key share on this thread.
-  std::unordered_map<std::string, std::weak_ptr<abi::WasmInstance>> instances;
+  // vm_key -> the VM plugins with that key share on this thread.
+  std::unordered_map<std::string, std::weak_ptr<WorkerVm>> vms;
   std::unordered_map<const Plugin*, std::shared_ptr<ThreadLocalPlugin>> plugins;
 };
 thread_local ThreadState t_state;
@@ -160,9 +160,10 @@ abi::WasmResult RootContext::setSharedData(std::string_view key, std::string_vie
   return r;
 }
 
-Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
+Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* stats) {
   auto plugin = std::make_shared<Plugin>();
   plugin->config = config;
+  plugin->stats = stats;
   plugin->log_name = !config.name.empty() ? config.name : !config.root_id.empty() ? config.root_id : "<unnamed>";
   const std::string who = "plugin '" + plugin->log_name + "'";
   auto info = std::make_shared<abi::PluginInfo>();
@@ -198,7 +199,8 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config) {
   auto instance = abi::WasmInstance::create(module, instanceConfig(*plugin));
   if (!instance.ok())
     return Status::error(config.path + ": " + who + ": " + instance.error());
-  RootContext root(*plugin, (*instance)->allocateContextId());
+  VmMetrics metrics(stats);
+  RootContext root(*plugin, (*instance)->allocateContextId(), metrics);
   if (Status s = startRoot(**instance, root, *plugin); !s.ok())
     return Status::error(config.path + ": " + s.message());
   (void)(*instance)->onDone(root.contextId());
@@ -216,20 +218,21 @@ Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const Pl
     WG_WARN("wasm plugin '{}': reloading a fresh VM after a failure", plugin->log_name);
     st.plugins.erase(it);
   }
-  std::shared_ptr<abi::WasmInstance> instance = st.instances[plugin->vm_key].lock();
-  if (!instance || instance->failed()) {
+  std::shared_ptr<WorkerVm> vm = st.vms[plugin->vm_key].lock();
+  if (!vm || vm->instance->failed()) {
     auto created = abi::WasmInstance::create(plugin->module, instanceConfig(*plugin));
     if (!created.ok())
       return Status::error("plugin '" + plugin->log_name + "': " + created.error());
-    instance = std::shared_ptr<abi::WasmInstance>(std::move(*created));
-    st.instances[plugin->vm_key] = instance;
+    vm = std::make_shared<WorkerVm>(std::move(*created), plugin->stats);
+    st.vms[plugin->vm_key] = vm;
   }
   auto tlp = std::make_shared<ThreadLocalPlugin>();
   tlp->plugin_ = plugin;
-  tlp->instance_ = instance;
-  tlp->root_ = std::make_unique<RootContext>(*plugin, instance->allocateContextId(), instance.get(),
-                                             services);
-  if (Status s = startRoot(*instance, *tlp->root_, *plugin); !s.ok())
+  tlp->vm_ = vm;
+  abi::WasmInstance& instance = *vm->instance;
+  tlp->root_ = std::make_unique<RootContext>(*plugin, instance.allocateContextId(), vm->metrics,
+                                             &instance, services);
+  if (Status s = startRoot(instance, *tlp->root_, *plugin); !s.ok())
     return s;
   st.plugins.emplace(plugin.get(), tlp);
   return tlp;

@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "event/dispatcher.h"
+#include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engine.h"
@@ -28,13 +29,14 @@ struct Plugin {
   std::shared_ptr<::wasmgate::wasm::CompiledModule> module;
   std::string vm_key; // vm_id + VM configuration + code hash: which plugins share a VM
   std::string log_name; // "<name>" or "<root_id>" for messages
+  stats::Store* stats = nullptr; // where plugin-defined metrics go (null: private per VM)
 };
 using PluginSharedPtr = std::shared_ptr<const Plugin>;
 
 // Compiles (once per distinct code) and validates the plugin by starting it on the calling
 // thread: a module that fails to load, or whose proxy_on_vm_start/proxy_on_configure returns
 // false or traps, is an error naming the plugin and the reason.
-Result<PluginSharedPtr> loadPlugin(const PluginConfig& config);
+Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* stats = nullptr);
 
 class RootContext;
 
@@ -45,20 +47,29 @@ struct WorkerServices {
   upstream::WorkerClusterManager* cluster_manager = nullptr;
 };
 
-// A plugin on one worker thread: the shared VM instance and this plugin's root context.
+// One VM on one worker: the instance and what belongs to it rather than to one plugin (the
+// metric ids it handed out). Plugins with the same vm_key share it.
+struct WorkerVm {
+  WorkerVm(std::unique_ptr<abi::WasmInstance> i, stats::Store* stats)
+      : instance(std::move(i)), metrics(stats) {}
+  std::unique_ptr<abi::WasmInstance> instance;
+  VmMetrics metrics;
+};
+
+// A plugin on one worker thread: the shared VM and this plugin's root context.
 class ThreadLocalPlugin {
 public:
-  abi::WasmInstance& instance() { return *instance_; }
+  abi::WasmInstance& instance() { return *vm_->instance; }
   RootContext& root() { return *root_; }
   const Plugin& plugin() const { return *plugin_; }
   // False once the VM trapped: streams then follow the failure policy.
-  bool healthy() const { return !instance_->failed(); }
+  bool healthy() const { return !vm_->instance->failed(); }
 
 private:
   friend Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(
       const PluginSharedPtr& plugin, const WorkerServices& services);
   PluginSharedPtr plugin_;
-  std::shared_ptr<abi::WasmInstance> instance_;
+  std::shared_ptr<WorkerVm> vm_;
   std::unique_ptr<RootContext> root_;
 };
 
@@ -75,9 +86,9 @@ class RootContext : public abi::HostContext {
 public:
   // `instance` and `services` are absent for the validation run at config time: nothing
   // ticks there.
-  RootContext(const Plugin& plugin, uint32_t id, abi::WasmInstance* instance = nullptr,
-              WorkerServices services = {})
-      : plugin_(plugin), id_(id), instance_(instance), services_(services) {}
+  RootContext(const Plugin& plugin, uint32_t id, VmMetrics& metrics,
+              abi::WasmInstance* instance = nullptr, WorkerServices services = {})
+      : plugin_(plugin), id_(id), metrics_(metrics), instance_(instance), services_(services) {}
   uint32_t contextId() const override { return id_; }
   abi::HostContext& rootContext() override { return *this; }
   void log(uint32_t level, std::string_view message) override;
@@ -89,6 +100,19 @@ public:
   abi::WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) override;
   // proxy_set_tick_period_milliseconds: proxy_on_tick every period on this worker; 0 stops.
   abi::WasmResult setTickPeriod(uint32_t period_ms) override;
+  // proxy_define_metric and friends: the VM's metrics (metrics.h); stream contexts delegate.
+  abi::WasmResult defineMetric(uint32_t type, std::string_view name, uint32_t& id) override {
+    return metrics_.define(type, name, id);
+  }
+  abi::WasmResult incrementMetric(uint32_t id, int64_t offset) override {
+    return metrics_.increment(id, offset);
+  }
+  abi::WasmResult recordMetric(uint32_t id, uint64_t value) override {
+    return metrics_.record(id, value);
+  }
+  abi::WasmResult getMetric(uint32_t id, uint64_t& value) override {
+    return metrics_.get(id, value);
+  }
   const Plugin& plugin() const { return plugin_; }
   uint32_t tickPeriodMs() const { return tick_period_ms_; }
 
@@ -97,6 +121,7 @@ private:
 
   const Plugin& plugin_;
   uint32_t id_;
+  VmMetrics& metrics_;
   abi::WasmInstance* instance_;
   WorkerServices services_;
   uint32_t tick_period_ms_ = 0;

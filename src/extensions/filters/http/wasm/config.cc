@@ -38,7 +38,7 @@ public:
     auto pc = wasm::parseWasmFilterConfig(cfg.typed_config, cfg.typed_config_path);
     if (!pc.ok())
       return pc.status();
-    auto plugin = wasm::loadPlugin(*pc);
+    auto plugin = wasm::loadPlugin(*pc, &ctx.stats);
     if (!plugin.ok())
       return plugin.status();
     wasm::PluginSharedPtr p = *plugin;

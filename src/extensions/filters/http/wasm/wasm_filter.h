@@ -59,6 +59,18 @@ public:
   abi::WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) override {
     return plugin_.root().setSharedData(key, value, cas);
   }
+  abi::WasmResult defineMetric(uint32_t type, std::string_view name, uint32_t& id) override {
+    return plugin_.root().defineMetric(type, name, id);
+  }
+  abi::WasmResult incrementMetric(uint32_t id, int64_t offset) override {
+    return plugin_.root().incrementMetric(id, offset);
+  }
+  abi::WasmResult recordMetric(uint32_t id, uint64_t value) override {
+    return plugin_.root().recordMetric(id, value);
+  }
+  abi::WasmResult getMetric(uint32_t id, uint64_t& value) override {
+    return plugin_.root().getMetric(id, value);
+  }
 
 private:
   enum class Phase { None, RequestHeaders, RequestBody, RequestTrailers, ResponseHeaders, ResponseBody,
