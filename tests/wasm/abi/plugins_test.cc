@@ -196,8 +196,10 @@ TEST_P(Plugins, EveryBuiltPluginRunsALifecycle) {
     instance.reset();
     root_ = nullptr;
     ASSERT_TRUE(loadPlugin(name, "", "{}"));
+    root_services_ = true; // metrics and shared data available, as in the proxy
     startRoot(); // "{}" may be rejected; what matters is that nothing traps
     FakeContext& s = newRequest();
+    s.services = true;
     s.setMap(MapType::HttpResponseHeaders, {{":status", "200"}});
     ASSERT_TRUE(inst().onRequestHeaders(s.contextId(), 4, true).ok()) << inst().failureReason();
     ASSERT_TRUE(inst().onResponseHeaders(s.contextId(), 1, true).ok()) << inst().failureReason();
