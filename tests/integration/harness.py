@@ -564,6 +564,14 @@ http {{
             add_header X-Upstream nginx;
             return 200 "$request_uri|$http_host|$http_x_forwarded_for|$http_x_request_id|$http_x_forwarded_proto\n";
         }}
+        # An authorization service for callout tests: 200 for "Bearer good", else 403.
+        location /auth/check {{
+            default_type text/plain;
+            if ($http_authorization = "Bearer good") {{
+                return 200 "allowed\n";
+            }}
+            return 403 "denied\n";
+        }}
         # Static files (large.bin: {large_size} bytes of pseudo-random data).
         location /static/ {{
             add_header X-Upstream nginx;
@@ -582,6 +590,7 @@ class Nginx:
     """nginx (Debian nginx-light) as an upstream, entirely inside `tmpdir`.
 
     Serves:  /                -> 200 "hello from nginx\\n" (X-Upstream: nginx)
+             /auth/check      -> 200 "allowed\\n" with "Authorization: Bearer good", else 403
              /echo-headers... -> 200 "$request_uri|$http_host|$http_x_forwarded_for|$http_x_request_id|$http_x_forwarded_proto\\n"
              /static/large.bin -> LARGE_SIZE bytes (sha256 in .large_sha256)
     """

@@ -228,6 +228,11 @@ public:
   // re-enter the filter chain while the guest is on the stack.
   void runAfterCall(std::function<void()> action);
 
+  // The id of the context the running guest call acts on (proxy_set_effective_context, else
+  // the current one); 0 outside guest calls. Lets an embedder tell which stream a root-context
+  // service (an HTTP callout) was asked for from.
+  uint32_t effectiveContextId() { return frames_.empty() ? 0 : effectiveContext().contextId(); }
+
 private:
   friend class HostCall;
 

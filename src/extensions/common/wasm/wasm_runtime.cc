@@ -9,6 +9,7 @@
 
 #include "common/logger.h"
 #include "extensions/common/wasm/shared_data.h"
+#include "upstream/cluster_manager.h"
 #include "wasm/engines/null/null_engine.h"
 #include "wasm/engines/v8/v8_engine.h"
 
@@ -114,7 +115,141 @@ abi::BufferRef RootContext::buffer(abi::BufferType type) {
     ref.read_only = std::string_view(plugin_.config.vm.configuration);
   else if (type == abi::BufferType::PluginConfiguration)
     ref.read_only = std::string_view(plugin_.config.configuration);
+  else if (type == abi::BufferType::HttpCallResponseBody && callout_response_ != nullptr)
+    ref.read_only = callout_response_->body.view();
   return ref;
+}
+
+abi::MapRef RootContext::headerMap(abi::MapType type) {
+  abi::MapRef ref;
+  if (callout_response_ == nullptr)
+    return ref;
+  // Read-only: the guest reads the response, it does not edit it.
+  if (type == abi::MapType::HttpCallResponseHeaders)
+    ref.map = const_cast<http::HeaderMap*>(&callout_response_->headers);
+  else if (type == abi::MapType::HttpCallResponseTrailers)
+    ref.map = const_cast<http::HeaderMap*>(&callout_response_->trailers);
+  return ref;
+}
+
+// ---- HTTP callouts ------------------------------------------------------------------------
+
+RootContext::~RootContext() {
+  // Requests still in flight are cancelled; none calls back.
+  for (auto& [token, callout] : callouts_)
+    if (callout->request)
+      callout->request->cancel();
+}
+
+abi::WasmResult RootContext::httpCall(std::string_view cluster,
+                                      std::vector<std::pair<std::string, std::string>> headers,
+                                      std::string_view body,
+                                      std::vector<std::pair<std::string, std::string>> trailers,
+                                      uint32_t timeout_ms, uint32_t& token) {
+  http::HeaderMap request;
+  request.reserve(headers.size());
+  for (auto& [k, v] : headers)
+    request.add(std::move(k), std::move(v));
+  if (!request.has(":method") || !request.has(":path") || !request.has(":authority"))
+    return abi::WasmResult::BadArgument;
+  if (services_.cluster_manager == nullptr || instance_ == nullptr) {
+    // The config-time validation instance: the call is accepted and never answered (the
+    // instance is discarded right after proxy_on_configure).
+    token = next_callout_token_++;
+    return abi::WasmResult::Ok;
+  }
+  upstream::ThreadLocalCluster* target = services_.cluster_manager->get(cluster);
+  if (target == nullptr)
+    return abi::WasmResult::BadArgument;
+  if (callouts_.size() >= kMaxCalloutsInFlight) {
+    WG_WARN("wasm plugin '{}': proxy_http_call refused: {} callouts already in flight",
+            plugin_.log_name, callouts_.size());
+    return abi::WasmResult::InternalFailure;
+  }
+  http::HeaderMap request_trailers;
+  for (auto& [k, v] : trailers)
+    request_trailers.add(std::move(k), std::move(v));
+  token = next_callout_token_++;
+  if (next_callout_token_ == 0)
+    next_callout_token_ = 1;
+  auto callout = std::make_unique<Callout>();
+  Callout& ref = *callout;
+  ref.root = this;
+  ref.token = token;
+  const uint32_t effective = instance_->effectiveContextId();
+  ref.origin = effective == id_ ? 0 : effective;
+  callouts_[token] = std::move(callout);
+  std::optional<std::chrono::milliseconds> timeout;
+  if (timeout_ms > 0)
+    timeout = std::chrono::milliseconds(timeout_ms);
+  // May complete synchronously (no healthy host, overflow): delivery waits for the guest call.
+  ref.request = upstream::AsyncRequest::send(*target, *services_.dispatcher, std::move(request),
+                                             std::string(body), std::move(request_trailers), timeout,
+                                             ref);
+  return abi::WasmResult::Ok;
+}
+
+void RootContext::Callout::onAsyncSuccess(upstream::AsyncResponse&& r) {
+  response = std::move(r);
+  RootContext* self = root;
+  const uint32_t t = token;
+  self->instance_->runAfterCall([self, t] { self->deliverCallout(t); });
+}
+
+void RootContext::Callout::onAsyncFailure(std::string_view) {
+  RootContext* self = root;
+  const uint32_t t = token;
+  self->instance_->runAfterCall([self, t] { self->deliverCallout(t); });
+}
+
+void RootContext::deliverCallout(uint32_t token) {
+  auto it = callouts_.find(token);
+  if (it == callouts_.end())
+    return; // cancelled meanwhile
+  std::unique_ptr<Callout> callout = std::move(it->second);
+  callouts_.erase(it);
+  // We may be inside the request's own callback: free it after this event.
+  Callout* c = callout.get();
+  services_.dispatcher->deferredDelete(std::move(callout));
+  if (instance_->failed())
+    return;
+  uint32_t headers = 0, body = 0, trailers = 0;
+  if (c->response) {
+    status_code_ = 0;
+    status_message_.clear();
+    headers = uint32_t(c->response->headers.size());
+    body = uint32_t(c->response->body.size());
+    trailers = uint32_t(c->response->trailers.size());
+    callout_response_ = &*c->response;
+  } else {
+    status_code_ = uint32_t(abi::WasmResult::BrokenConnection);
+    status_message_ = "reset";
+  }
+  Status s = instance_->onHttpCallResponse(id_, token, headers, body, trailers);
+  callout_response_ = nullptr;
+  if (!s.ok())
+    WG_ERROR("wasm plugin '{}' failed: proxy_on_http_call_response: {}", plugin_.log_name,
+             s.message());
+}
+
+abi::WasmResult RootContext::getStatus(uint32_t& code, std::string& message) {
+  code = status_code_;
+  message = status_message_;
+  return abi::WasmResult::Ok;
+}
+
+void RootContext::cancelCallouts(uint32_t context_id) {
+  for (auto it = callouts_.begin(); it != callouts_.end();) {
+    if (it->second->origin == context_id) {
+      if (it->second->request)
+        it->second->request->cancel();
+      if (services_.dispatcher != nullptr)
+        services_.dispatcher->deferredDelete(std::move(it->second));
+      it = callouts_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 abi::WasmResult RootContext::setTickPeriod(uint32_t period_ms) {

@@ -5,6 +5,7 @@
 // module (no recompilation) and a root context per plugin. Plugins whose VMs have the same
 // vm_id, VM configuration and code share one instance per worker, as in Envoy.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "event/dispatcher.h"
 #include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
+#include "upstream/async_client.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engine.h"
 
@@ -89,11 +91,14 @@ public:
   RootContext(const Plugin& plugin, uint32_t id, VmMetrics& metrics,
               abi::WasmInstance* instance = nullptr, WorkerServices services = {})
       : plugin_(plugin), id_(id), metrics_(metrics), instance_(instance), services_(services) {}
+  ~RootContext() override;
   uint32_t contextId() const override { return id_; }
   abi::HostContext& rootContext() override { return *this; }
   void log(uint32_t level, std::string_view message) override;
   uint32_t logLevel() const override;
   abi::BufferRef buffer(abi::BufferType type) override;
+  // The response being delivered to proxy_on_http_call_response (map types 6 and 7).
+  abi::MapRef headerMap(abi::MapType type) override;
   // Process-wide shared data of the plugin's vm_id (shared_data.h); stream contexts delegate
   // here.
   abi::WasmResult getSharedData(std::string_view key, std::string& value, uint32_t& cas) override;
@@ -113,11 +118,43 @@ public:
   abi::WasmResult getMetric(uint32_t id, uint64_t& value) override {
     return metrics_.get(id, value);
   }
+  // proxy_http_call: a request to a configured cluster on this worker's loop; the response
+  // (or "reset") reaches proxy_on_http_call_response on this root context. Envoy's result
+  // codes: BadArgument for an unknown cluster or a request without :method, :path or
+  // :authority.
+  abi::WasmResult httpCall(std::string_view cluster,
+                           std::vector<std::pair<std::string, std::string>> headers,
+                           std::string_view body,
+                           std::vector<std::pair<std::string, std::string>> trailers,
+                           uint32_t timeout_ms, uint32_t& token) override;
+  // Status of the last callout: 0 after a response, BrokenConnection (11) "reset" after a
+  // failure.
+  abi::WasmResult getStatus(uint32_t& code, std::string& message) override;
+  // Cancels the callouts made while stream `context_id` was the effective context (the client
+  // went away): no response is delivered for them.
+  void cancelCallouts(uint32_t context_id);
+  size_t calloutsInFlight() const { return callouts_.size(); }
+
   const Plugin& plugin() const { return plugin_; }
   uint32_t tickPeriodMs() const { return tick_period_ms_; }
 
+  // Callouts in flight per root context per worker; past it proxy_http_call fails with
+  // InternalFailure (Envoy has no limit).
+  static constexpr size_t kMaxCalloutsInFlight = 1024;
+
 private:
+  struct Callout : upstream::AsyncRequestCallbacks, event::DeferredDeletable {
+    RootContext* root = nullptr;
+    uint32_t token = 0;
+    uint32_t origin = 0; // the stream that was effective, 0 for the root itself
+    std::unique_ptr<upstream::AsyncRequest> request;
+    std::optional<upstream::AsyncResponse> response; // set when it completed
+    void onAsyncSuccess(upstream::AsyncResponse&& r) override;
+    void onAsyncFailure(std::string_view reason) override;
+  };
+
   void onTickTimer();
+  void deliverCallout(uint32_t token);
 
   const Plugin& plugin_;
   uint32_t id_;
@@ -126,6 +163,11 @@ private:
   WorkerServices services_;
   uint32_t tick_period_ms_ = 0;
   event::TimerPtr tick_timer_;
+  std::map<uint32_t, std::unique_ptr<Callout>> callouts_;
+  uint32_t next_callout_token_ = 1;
+  const upstream::AsyncResponse* callout_response_ = nullptr; // during the response callback
+  uint32_t status_code_ = 0;
+  std::string status_message_;
 };
 
 // Writes a plugin's log line into the proxy log: "wasm log <name> <root_id> <vm_id>: msg".

@@ -315,6 +315,7 @@ void WasmFilter::onDestroy() {
     return;
   finished_ = true;
   alive_.reset(); // queued stream actions are dropped
+  plugin_.root().cancelCallouts(id_); // the client went away: its callouts are dropped
   if (!created_)
     return;
   auto& instance = plugin_.instance();
@@ -351,6 +352,10 @@ abi::MapRef WasmFilter::headerMap(abi::MapType type) {
     ref.map = response_trailers_;
     ref.writable = !in_log && phase_ == Phase::ResponseTrailers;
     break;
+  case abi::MapType::HttpCallResponseHeaders:
+  case abi::MapType::HttpCallResponseTrailers:
+    // A callout response is the root's; SDKs read it with this stream effective.
+    return plugin_.root().headerMap(type);
   default:
     break;
   }
@@ -395,6 +400,8 @@ abi::BufferRef WasmFilter::buffer(abi::BufferType type) {
   case abi::BufferType::VmConfiguration:
     ref.read_only = std::string_view(plugin_.plugin().config.vm.configuration);
     break;
+  case abi::BufferType::HttpCallResponseBody:
+    return plugin_.root().buffer(type);
   default:
     break;
   }
