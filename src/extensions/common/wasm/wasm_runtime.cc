@@ -134,7 +134,43 @@ abi::MapRef RootContext::headerMap(abi::MapType type) {
 
 // ---- HTTP callouts ------------------------------------------------------------------------
 
+abi::WasmResult RootContext::registerSharedQueue(std::string_view name, uint32_t& token) {
+  if (services_.dispatcher == nullptr || instance_ == nullptr) {
+    // The config-time validation instance: no thread to deliver to, and registering would pin
+    // the queue to nobody. The token it gets is not a queue.
+    token = 0;
+    return abi::WasmResult::Ok;
+  }
+  if (!queue_receiver_)
+    queue_receiver_ = std::make_shared<QueueReceiver>(
+        services_.dispatcher, [this](uint32_t t) { onQueueReady(t); });
+  return SharedQueues::global().registerQueue(plugin_.config.vm.vm_id, name, queue_receiver_, token);
+}
+
+abi::WasmResult RootContext::resolveSharedQueue(std::string_view vm_id, std::string_view name,
+                                                uint32_t& token) {
+  return SharedQueues::global().resolve(vm_id, name, token);
+}
+
+abi::WasmResult RootContext::enqueueSharedQueue(uint32_t token, std::string_view value) {
+  return SharedQueues::global().enqueue(token, value);
+}
+
+abi::WasmResult RootContext::dequeueSharedQueue(uint32_t token, std::string& value) {
+  return SharedQueues::global().dequeue(token, value);
+}
+
+void RootContext::onQueueReady(uint32_t token) {
+  if (instance_->failed())
+    return;
+  Status s = instance_->onQueueReady(id_, token);
+  if (!s.ok())
+    WG_ERROR("wasm plugin '{}' failed: proxy_on_queue_ready: {}", plugin_.log_name, s.message());
+}
+
 RootContext::~RootContext() {
+  if (queue_receiver_)
+    queue_receiver_->detach(); // pending notifications for this root are dropped
   // Requests still in flight are cancelled; none calls back.
   for (auto& [token, callout] : callouts_)
     if (callout->request)

@@ -13,6 +13,7 @@
 #include "event/dispatcher.h"
 #include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
+#include "extensions/common/wasm/shared_queue.h"
 #include "upstream/async_client.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engine.h"
@@ -133,6 +134,14 @@ public:
   // Cancels the callouts made while stream `context_id` was the effective context (the client
   // went away): no response is delivered for them.
   void cancelCallouts(uint32_t context_id);
+
+  // Shared queues (shared_queue.h) under the plugin's vm_id; proxy_on_queue_ready for queues
+  // this root registered runs on this worker. Stream contexts delegate here.
+  abi::WasmResult registerSharedQueue(std::string_view name, uint32_t& token) override;
+  abi::WasmResult resolveSharedQueue(std::string_view vm_id, std::string_view name,
+                                     uint32_t& token) override;
+  abi::WasmResult enqueueSharedQueue(uint32_t token, std::string_view value) override;
+  abi::WasmResult dequeueSharedQueue(uint32_t token, std::string& value) override;
   size_t calloutsInFlight() const { return callouts_.size(); }
 
   const Plugin& plugin() const { return plugin_; }
@@ -155,6 +164,7 @@ private:
 
   void onTickTimer();
   void deliverCallout(uint32_t token);
+  void onQueueReady(uint32_t token);
 
   const Plugin& plugin_;
   uint32_t id_;
@@ -168,6 +178,7 @@ private:
   const upstream::AsyncResponse* callout_response_ = nullptr; // during the response callback
   uint32_t status_code_ = 0;
   std::string status_message_;
+  std::shared_ptr<QueueReceiver> queue_receiver_; // created by the first registration
 };
 
 // Writes a plugin's log line into the proxy log: "wasm log <name> <root_id> <vm_id>: msg".

@@ -59,6 +59,16 @@ public:
   abi::WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) override {
     return plugin_.root().setSharedData(key, value, cas);
   }
+  abi::WasmResult resolveSharedQueue(std::string_view vm_id, std::string_view name,
+                                     uint32_t& token) override {
+    return plugin_.root().resolveSharedQueue(vm_id, name, token);
+  }
+  abi::WasmResult enqueueSharedQueue(uint32_t token, std::string_view value) override {
+    return plugin_.root().enqueueSharedQueue(token, value);
+  }
+  abi::WasmResult dequeueSharedQueue(uint32_t token, std::string& value) override {
+    return plugin_.root().dequeueSharedQueue(token, value);
+  }
   abi::WasmResult defineMetric(uint32_t type, std::string_view name, uint32_t& id) override {
     return plugin_.root().defineMetric(type, name, id);
   }
