@@ -1,6 +1,8 @@
 """proxy_set_property writes the stream's filter state, as in Envoy: two Wasm filters in one
 chain (data/filter_state.wat), the second reads what the first set (the upstream sees it as a
-header), and the access log prints it with %FILTER_STATE(wasm.<name>)%.
+header), and the access log prints it with %FILTER_STATE(wasm.<name>)%. The foreign functions
+declare_property (a readonly property is set only once) and set_envoy_filter_state (a filter
+state key of its own) work through the real binary too (data/foreign.wat).
 """
 
 import os
@@ -64,9 +66,11 @@ class FilterStateTest(WasmgateTestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="wg-fs-")
         cls.wasm = os.path.join(cls.tmp, "filter_state.wasm")
+        cls.foreign_wasm = os.path.join(cls.tmp, "foreign.wasm")
         wat2wasm = shutil.which("wat2wasm") or "/usr/bin/wat2wasm"
-        subprocess.run([wat2wasm, "--debug-names", os.path.join(HERE, "data", "filter_state.wat"),
-                        "-o", cls.wasm], check=True, timeout=30)
+        for name, out in (("filter_state", cls.wasm), ("foreign", cls.foreign_wasm)):
+            subprocess.run([wat2wasm, "--debug-names", os.path.join(HERE, "data", name + ".wat"),
+                            "-o", out], check=True, timeout=30)
 
     @classmethod
     def tearDownClass(cls):
@@ -93,6 +97,31 @@ class FilterStateTest(WasmgateTestCase):
         wait_until(lambda: read().count("\n") >= 2)
         lines = read().splitlines()
         self.assertEqual(lines[0], 'typed="yes-from-plugin" plain=yes-from-plugin short=yes none=-')
+
+    def test_foreign_functions(self):
+        up = self.start_upstream()
+        port = free_port()
+        log_path = os.path.join(self.tmp, "foreign.log")
+        config = fill(CONFIG, admin_port=free_port(), port=port, up_port=up.port,
+                      wasm=self.foreign_wasm, log_path=log_path)
+        config = config.replace("%FILTER_STATE(wasm.wasm_seen:PLAIN)%",
+                                "%FILTER_STATE(my.key:PLAIN)%")
+        # One filter is enough here.
+        start = config.index("          - name: envoy.filters.http.wasm", config.index("name: first"))
+        end = config.index("          - name: envoy.filters.http.router")
+        config = config[:start] + config[end:]
+        self.start_proxy(config)
+        r = http_request(port, "GET", "/echo")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["headers"].get("x-readonly"), "enforced")
+
+        def read():
+            if not os.path.exists(log_path):
+                return ""
+            with open(log_path) as f:
+                return f.read()
+        wait_until(lambda: read().count("\n") >= 1)
+        self.assertIn("plain=v1", read())
 
 
 if __name__ == "__main__":

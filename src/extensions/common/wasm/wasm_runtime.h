@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "event/dispatcher.h"
+#include "extensions/common/wasm/foreign.h"
 #include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
 #include "extensions/common/wasm/shared_queue.h"
@@ -85,7 +86,7 @@ Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const Pl
 
 // The root (plugin) context: logging with the plugin's prefix, VM and plugin configuration,
 // shared data, and (on a worker) the tick timer.
-class RootContext : public abi::HostContext {
+class RootContext : public abi::HostContext, public ForeignFunctionTarget {
 public:
   // `instance` and `services` are absent for the validation run at config time: nothing
   // ticks there.
@@ -142,6 +143,26 @@ public:
                                      uint32_t& token) override;
   abi::WasmResult enqueueSharedQueue(uint32_t token, std::string_view value) override;
   abi::WasmResult dequeueSharedQueue(uint32_t token, std::string& value) override;
+
+  // proxy_call_foreign_function (foreign.h). On a root context the stream-only functions are
+  // NotFound; declare_property records the declaration for this plugin's streams.
+  abi::WasmResult callForeignFunction(std::string_view name, std::string_view arguments,
+                                      std::string& result) override {
+    return ::wasmgate::extensions::wasm::callForeignFunction(*this, name, arguments, result);
+  }
+  abi::WasmResult foreignClearRouteCache() override { return abi::WasmResult::NotFound; }
+  abi::WasmResult foreignSetFilterState(std::string_view, std::string_view) override {
+    return abi::WasmResult::NotFound;
+  }
+  abi::WasmResult foreignDeclareProperty(std::string_view name, bool readonly) override {
+    readonly_properties_[std::string(name)] = readonly;
+    return abi::WasmResult::Ok;
+  }
+  // Whether proxy_set_property(name) may only set the value once.
+  bool propertyIsReadonly(std::string_view name) const {
+    auto it = readonly_properties_.find(name);
+    return it != readonly_properties_.end() && it->second;
+  }
   size_t calloutsInFlight() const { return callouts_.size(); }
 
   const Plugin& plugin() const { return plugin_; }
@@ -179,6 +200,7 @@ private:
   uint32_t status_code_ = 0;
   std::string status_message_;
   std::shared_ptr<QueueReceiver> queue_receiver_; // created by the first registration
+  std::map<std::string, bool, std::less<>> readonly_properties_; // declare_property
 };
 
 // Writes a plugin's log line into the proxy log: "wasm log <name> <root_id> <vm_id>: msg".

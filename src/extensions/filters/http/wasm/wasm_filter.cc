@@ -503,7 +503,18 @@ abi::WasmResult WasmFilter::setProperty(std::string_view path, std::string_view 
     return abi::WasmResult::NotFound;
   std::string key = "wasm.";
   key.append(path);
-  anyCallbacks().streamInfo().filter_state.insert_or_assign(std::move(key), std::string(value));
+  auto& state = anyCallbacks().streamInfo().filter_state;
+  // A property declared readonly (foreign function declare_property) is set once.
+  if (plugin_.root().propertyIsReadonly(path) && state.count(key) != 0)
+    return abi::WasmResult::BadArgument;
+  state.insert_or_assign(std::move(key), std::string(value));
+  return abi::WasmResult::Ok;
+}
+
+abi::WasmResult WasmFilter::foreignSetFilterState(std::string_view key, std::string_view value) {
+  if (decoder_ == nullptr && encoder_ == nullptr)
+    return abi::WasmResult::NotFound;
+  anyCallbacks().streamInfo().filter_state.insert_or_assign(std::string(key), std::string(value));
   return abi::WasmResult::Ok;
 }
 

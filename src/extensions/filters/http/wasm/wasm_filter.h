@@ -17,7 +17,8 @@ namespace wasmgate::extensions::wasm {
 
 class WasmFilter : public http::StreamFilter,
                    public http::AccessLogHandler,
-                   public abi::HostContext {
+                   public abi::HostContext,
+                   public ForeignFunctionTarget {
 public:
   WasmFilter(std::shared_ptr<ThreadLocalPlugin> plugin, uint32_t context_id);
   ~WasmFilter() override;
@@ -68,6 +69,15 @@ public:
   }
   abi::WasmResult dequeueSharedQueue(uint32_t token, std::string& value) override {
     return plugin_.root().dequeueSharedQueue(token, value);
+  }
+  abi::WasmResult callForeignFunction(std::string_view name, std::string_view arguments,
+                                      std::string& result) override {
+    return ::wasmgate::extensions::wasm::callForeignFunction(*this, name, arguments, result);
+  }
+  abi::WasmResult foreignClearRouteCache() override { return clearRouteCache(); }
+  abi::WasmResult foreignSetFilterState(std::string_view key, std::string_view value) override;
+  abi::WasmResult foreignDeclareProperty(std::string_view name, bool readonly) override {
+    return plugin_.root().foreignDeclareProperty(name, readonly);
   }
   abi::WasmResult defineMetric(uint32_t type, std::string_view name, uint32_t& id) override {
     return plugin_.root().defineMetric(type, name, id);

@@ -1,0 +1,42 @@
+;; Proxy-Wasm 0.2.1 module for the foreign-function test. In proxy_on_request_headers it
+;;   - declares the property "once" readonly (declare_property), sets it to "a", then tries "b":
+;;     when the second set is refused (BadArgument), the request gets "x-readonly: enforced";
+;;   - sets the filter state "my.key" = "v1" (set_envoy_filter_state) for the access log.
+(module
+  (import "env" "proxy_call_foreign_function"
+    (func $foreign (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_property" (func $set (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value"
+    (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "declare_property")
+  (data (i32.const 120) "\0a\04once\20\01")
+  (data (i32.const 140) "once")
+  (data (i32.const 150) "ab")
+  (data (i32.const 160) "set_envoy_filter_state")
+  (data (i32.const 190) "\0a\06my.key\12\02v1")
+  (data (i32.const 210) "x-readonly")
+  (data (i32.const 230) "enforced")
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $foreign (i32.const 100) (i32.const 16) (i32.const 120) (i32.const 8)
+                         (i32.const 0) (i32.const 0)))
+    (drop (call $set (i32.const 140) (i32.const 4) (i32.const 150) (i32.const 1)))
+    (if (i32.eq (call $set (i32.const 140) (i32.const 4) (i32.const 151) (i32.const 1))
+                (i32.const 2))
+      (then (drop (call $add (i32.const 0) (i32.const 210) (i32.const 10) (i32.const 230)
+                             (i32.const 8)))))
+    (drop (call $foreign (i32.const 160) (i32.const 22) (i32.const 190) (i32.const 12)
+                         (i32.const 0) (i32.const 0)))
+    (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))
