@@ -22,6 +22,23 @@ HttpFilterFactory* findHttpFilterFactory(std::string_view name) {
   return it == httpFilters().end() ? nullptr : it->second;
 }
 
+namespace {
+std::map<std::string, NetworkFilterFactory*, std::less<>>& networkFilters() {
+  static std::map<std::string, NetworkFilterFactory*, std::less<>> m;
+  return m;
+}
+} // namespace
+
+void registerNetworkFilterFactory(NetworkFilterFactory* factory) {
+  for (const auto& n : factory->names())
+    networkFilters()[n] = factory;
+}
+
+NetworkFilterFactory* findNetworkFilterFactory(std::string_view name) {
+  auto it = networkFilters().find(name);
+  return it == networkFilters().end() ? nullptr : it->second;
+}
+
 std::vector<std::string> registeredHttpFilterNames() {
   std::vector<std::string> out;
   for (const auto& [n, f] : httpFilters())

@@ -12,9 +12,13 @@
 #include "common/status.h"
 #include "config/bootstrap.h"
 #include "http/filter.h"
+#include "tcp/network_filter.h"
 
-namespace wasmgate::http {
+namespace wasmgate::network {
 class WorkerContext;
+}
+namespace wasmgate::http {
+using WorkerContext = network::WorkerContext;
 }
 
 namespace wasmgate::stats {
@@ -61,6 +65,27 @@ template <class T> struct RegisterHttpFilter {
   RegisterHttpFilter() {
     static T factory;
     registerHttpFilterFactory(&factory);
+  }
+};
+
+// Network (L4) filters that sit in front of envoy.filters.network.tcp_proxy.
+class NetworkFilterFactory {
+public:
+  virtual ~NetworkFilterFactory() = default;
+  virtual std::vector<std::string> names() const = 0;
+  // Validates `cfg.typed_config` and returns the per-connection factory. Errors name
+  // `cfg.typed_config_path` + field.
+  virtual Result<tcp::NetworkFilterFactoryCb> createFilterFactory(const config::NetworkFilterConfig& cfg,
+                                                                  FactoryContext& ctx) = 0;
+};
+
+void registerNetworkFilterFactory(NetworkFilterFactory* factory);
+NetworkFilterFactory* findNetworkFilterFactory(std::string_view name);
+
+template <class T> struct RegisterNetworkFilter {
+  RegisterNetworkFilter() {
+    static T factory;
+    registerNetworkFilterFactory(&factory);
   }
 };
 

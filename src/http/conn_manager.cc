@@ -43,11 +43,6 @@ HcmStats::HcmStats(stats::Store& s, const std::string& p)
     rq_class[c] = &s.counter(p + "downstream_rq_" + std::to_string(c) + "xx");
 }
 
-ListenerStats::ListenerStats(stats::Store& s, const std::string& p)
-    : downstream_cx_total(s.counter(p + "downstream_cx_total")),
-      downstream_cx_active(s.gauge(p + "downstream_cx_active")),
-      downstream_cx_destroy(s.counter(p + "downstream_cx_destroy")) {}
-
 // ---------------------------------------------------------------------------------------------
 // ConnectionManager
 

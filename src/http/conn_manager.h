@@ -15,6 +15,7 @@
 #include "http/filter.h"
 #include "http/filter_iterator.h"
 #include "http/http1/codec.h"
+#include "network/active_connection.h"
 #include "network/connection.h"
 #include "router/route_table.h"
 #include "stats/stats.h"
@@ -54,16 +55,12 @@ struct HcmStats {
   std::array<stats::Counter*, 6> rq_class{}; // downstream_rq_1xx..5xx at [1..5]
 };
 
-struct ListenerStats {
-  ListenerStats(stats::Store& s, const std::string& prefix);
-  stats::Counter& downstream_cx_total;
-  stats::Gauge& downstream_cx_active;
-  stats::Counter& downstream_cx_destroy;
-};
+using ListenerStats = network::ListenerStats;
 
 // Immutable per-listener HCM configuration, shared by every worker's connections. Streams
 // keep a reference to it, so a config swap never changes a request in flight.
-class WorkerContext;
+// What the HCM needs from the worker that owns it.
+using WorkerContext = network::WorkerContext;
 
 struct HcmConfig {
   config::HttpConnectionManagerConfig cfg;
@@ -86,16 +83,7 @@ using HcmConfigConstSharedPtr = std::shared_ptr<const HcmConfig>;
 // string is left untouched.
 void normalizePath(std::string& target, bool remove_dot_segments, bool merge_slashes);
 
-// What the HCM needs from the worker that owns it.
-class WorkerContext {
-public:
-  virtual ~WorkerContext() = default;
-  virtual event::Dispatcher& dispatcher() = 0;
-  virtual upstream::WorkerClusterManager& clusterManager() = 0;
-  virtual bool draining() const = 0;
-  // The connection is done; the worker frees it after the current callback stack.
-  virtual void removeConnection(event::DeferredDeletable* conn) = 0;
-};
+
 
 class ConnectionManager;
 
@@ -103,15 +91,15 @@ class ActiveStream;
 
 class ConnectionManager : public network::ConnectionCallbacks,
                           public http1::ServerCodecCallbacks,
-                          public event::DeferredDeletable {
+                          public network::ActiveConnection {
 public:
   ConnectionManager(WorkerContext& worker, network::ConnectionPtr connection,
                     HcmConfigConstSharedPtr config, ListenerStats& listener_stats);
   ~ConnectionManager() override;
 
   // Drain: finish the current request, then close (Connection: close on the response).
-  void onDrain();
-  network::Connection& connection() { return *connection_; }
+  void onDrain() override;
+  network::Connection& connection() override { return *connection_; }
 
   // network::ConnectionCallbacks
   void onData(Buffer& data, bool end_stream) override;

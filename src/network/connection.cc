@@ -93,18 +93,18 @@ void Connection::onFileEvent(uint32_t events) {
     if (state_ == State::Closed)
       return;
   }
-  if (events & event::FileReadyType::Read) {
+  if ((events & event::FileReadyType::Read) && !read_closed_) {
     // While reading is paused a peer close must still be noticed (to cancel its request), so
     // a hang-up is read through; the kernel bounds what can be pending before the FIN.
     if (read_disable_count_ > 0 && !delayed_close_ && !(events & event::FileReadyType::Closed)) {
       read_pending_ = true;
       return;
     }
-    onReadReady();
+    onReadReady((events & event::FileReadyType::Closed) != 0);
   }
 }
 
-void Connection::onReadReady() {
+void Connection::onReadReady(bool hangup) {
   bool eof = false;
   size_t total = 0;
   for (;;) {
@@ -113,8 +113,10 @@ void Connection::onReadReady() {
     if (n > 0) {
       read_buffer_.commit(size_t(n));
       total += size_t(n);
-      // Hand data up in bounded batches so one fast peer cannot grow the buffer unbounded.
-      if (total >= buffer_limit_ || size_t(n) < kReadChunk)
+      // Hand data up in bounded batches so one fast peer cannot grow the buffer unbounded. A
+      // short read usually means the socket is empty (saves a syscall); after a hang-up the
+      // FIN behind the data must be read too, or the edge-triggered event is gone.
+      if (total >= buffer_limit_ || (size_t(n) < kReadChunk && !hangup))
         break;
       continue;
     }
@@ -142,10 +144,35 @@ void Connection::onReadReady() {
     // More may be waiting; come back after the owner had a chance to apply back-pressure.
     file_event_->activate(event::FileReadyType::Read);
   }
+  if (eof && half_close_ && failure_reason_.empty()) {
+    // A clean FIN: one direction ends, the other stays usable.
+    read_closed_ = true;
+    if (callbacks_)
+      callbacks_->onData(read_buffer_, true);
+    if (state_ != State::Closed && write_closed_)
+      closeSocket(ConnectionEvent::RemoteClose);
+    return;
+  }
   if ((total > 0 || eof || !read_buffer_.empty()) && callbacks_)
     callbacks_->onData(read_buffer_, eof);
   if (eof && state_ != State::Closed)
     closeSocket(ConnectionEvent::RemoteClose);
+}
+
+void Connection::shutdownWrite() {
+  if (state_ == State::Closed || state_ == State::Closing || write_closed_)
+    return;
+  write_shutdown_requested_ = true;
+  if (state_ == State::Open && write_buffer_.empty())
+    doShutdownWrite();
+}
+
+void Connection::doShutdownWrite() {
+  write_shutdown_requested_ = false;
+  write_closed_ = true;
+  ::shutdown(fd_, SHUT_WR);
+  if (read_closed_)
+    closeSocket(ConnectionEvent::LocalClose);
 }
 
 void Connection::onWriteReady() {
@@ -168,6 +195,10 @@ void Connection::onWriteReady() {
   checkLowWatermark();
   if (write_buffer_.empty()) {
     write_buffer_.shrinkIfIdle();
+    if (write_shutdown_requested_ && state_ == State::Open) {
+      doShutdownWrite();
+      return;
+    }
     if (state_ == State::Closing) {
       if (delayed_close_) {
         ::shutdown(fd_, SHUT_WR);

@@ -53,6 +53,13 @@ public:
   // paused parsing, e.g. between pipelined requests).
   void redeliverBufferedData() { file_event_ ? file_event_->activate(event::FileReadyType::Read) : void(); }
   void setBufferLimits(uint32_t limit) { buffer_limit_ = limit; }
+  // Half-close (TCP proxying): the peer's FIN arrives as onData(end_stream=true) but the
+  // connection stays open for writing until shutdownWrite(); it closes once both directions
+  // are done. Without it, a FIN closes the connection.
+  void enableHalfClose() { half_close_ = true; }
+  // Sends our FIN once the queued bytes are out (half-close mode).
+  void shutdownWrite();
+  bool readClosed() const { return read_closed_; }
   uint32_t bufferLimit() const { return buffer_limit_; }
   size_t writeBufferSize() const { return write_buffer_.size(); }
   bool aboveHighWatermark() const { return above_high_watermark_; }
@@ -70,10 +77,12 @@ public:
 private:
   Connection(event::Dispatcher& d, int fd, uint64_t id, State initial);
   void onFileEvent(uint32_t events);
-  void onReadReady();
+  // `hangup`: the peer's FIN (or an error) came with this event.
+  void onReadReady(bool hangup = false);
   void onWriteReady();
   void closeSocket(ConnectionEvent event);
   void checkLowWatermark();
+  void doShutdownWrite();
 
   event::Dispatcher& dispatcher_;
   int fd_;
@@ -91,6 +100,10 @@ private:
   bool read_pending_ = false;    // readable edge seen while reading was disabled
   bool delayed_close_ = false;   // FlushWriteAndDelay in progress
   bool in_write_ = false;
+  bool half_close_ = false;
+  bool read_closed_ = false;              // the peer's FIN was delivered (half-close mode)
+  bool write_shutdown_requested_ = false; // shutdownWrite() waiting for the queue to drain
+  bool write_closed_ = false;             // our FIN was sent
   std::string failure_reason_;
   event::TimerPtr delayed_close_timer_;
   uint64_t bytes_received_ = 0;

@@ -77,6 +77,38 @@ Result<http::HcmConfigConstSharedPtr> buildHcm(const config::HttpConnectionManag
   return http::HcmConfigConstSharedPtr(std::move(hcm));
 }
 
+// A chain of network filters ending in tcp_proxy.
+Result<tcp::TcpProxyConfigConstSharedPtr> buildTcpProxy(const std::vector<config::NetworkFilterConfig>& filters,
+                                                        const std::string& fprefix, const config::Listener& l,
+                                                        stats::Store& store, upstream::ClusterManager* cm,
+                                                        bool validate_only) {
+  const config::TcpProxyConfig& tp = *filters.back().tcp_proxy;
+  auto out = std::make_shared<tcp::TcpProxyConfig>();
+  out->cluster = tp.cluster;
+  // Envoy's default idle timeout is one hour; an explicit 0s disables it.
+  if (!tp.idle_timeout)
+    out->idle_timeout = std::chrono::hours(1);
+  else if (tp.idle_timeout->count() > 0)
+    out->idle_timeout = *tp.idle_timeout;
+  out->stats = std::make_unique<tcp::TcpProxyStats>(store, "tcp." + tp.stat_prefix + ".");
+  out->buffer_limit = l.per_connection_buffer_limit_bytes;
+  extensions::FactoryContext ctx{store, cm, tp.stat_prefix, validate_only, &out->worker_initializers};
+  for (size_t i = 0; i + 1 < filters.size(); ++i) {
+    const auto& f = filters[i];
+    const std::string fpath = f.path.empty() ? fprefix + std::to_string(i) + "]" : f.path;
+    extensions::NetworkFilterFactory* factory = extensions::findNetworkFilterFactory(f.name);
+    if (factory == nullptr)
+      return Status::error(fpath + ".name: network filter '" + f.name + "' cannot run in front of tcp_proxy");
+    config::NetworkFilterConfig fc = f;
+    fc.path = fpath;
+    auto cb = factory->createFilterFactory(fc, ctx);
+    if (!cb.ok())
+      return cb.status();
+    out->filter_factories.push_back(std::move(*cb));
+  }
+  return tcp::TcpProxyConfigConstSharedPtr(std::move(out));
+}
+
 } // namespace
 
 Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap, stats::Store& store,
@@ -106,19 +138,28 @@ Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap,
     if (l.filter_chains.empty() || l.filter_chains[0].filters.empty())
       return Status::error(lpath + ".filter_chains: a listener needs one filter chain with a filter");
     const auto& filters = l.filter_chains[0].filters;
-    for (size_t fi = 0; fi < filters.size(); ++fi) {
-      const auto& nf = filters[fi];
-      std::string fpath = lpath + ".filter_chains[0].filters[" + std::to_string(fi) + "]";
-      if (nf.http_connection_manager) {
-        auto hcm = buildHcm(*nf.http_connection_manager, fpath + ".typed_config", l, store, cm, validate_only);
-        if (!hcm.ok())
-          return hcm.status();
-        rt.hcm = *hcm;
-      } else {
-        // TCP proxying and network Wasm filters come with the L4 issue; refuse rather than
-        // start a listener that would drop every connection.
-        return Status::error(fpath + ".name: network filter '" + nf.name + "' is not implemented yet");
-      }
+    const auto& terminal = filters.back();
+    const std::string fprefix = lpath + ".filter_chains[0].filters[";
+    if (terminal.http_connection_manager) {
+      if (filters.size() > 1)
+        return Status::error(fprefix + "0].name: network filters in front of "
+                                       "http_connection_manager are not supported yet (only in "
+                                       "front of envoy.filters.network.tcp_proxy)");
+      std::string fpath = fprefix + std::to_string(filters.size() - 1) + "]";
+      auto hcm = buildHcm(*terminal.http_connection_manager, fpath + ".typed_config", l, store, cm,
+                          validate_only);
+      if (!hcm.ok())
+        return hcm.status();
+      rt.hcm = *hcm;
+    } else if (terminal.tcp_proxy) {
+      auto tcp = buildTcpProxy(filters, fprefix, l, store, cm, validate_only);
+      if (!tcp.ok())
+        return tcp.status();
+      rt.tcp = *tcp;
+    } else {
+      return Status::error(fprefix + std::to_string(filters.size() - 1) + "].name: the last filter of a chain must be "
+                           "envoy.filters.network.http_connection_manager or "
+                           "envoy.filters.network.tcp_proxy, not '" + terminal.name + "'");
     }
     rt.stats = std::make_shared<http::ListenerStats>(store, listenerStatPrefix(rt.address));
     snap->listeners.push_back(std::move(rt));

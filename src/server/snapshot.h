@@ -11,13 +11,16 @@
 #include "config/bootstrap.h"
 #include "http/conn_manager.h"
 #include "network/address.h"
+#include "tcp/tcp_proxy.h"
 
 namespace wasmgate::server {
 
 struct ListenerRuntime {
   std::string name;
   network::Address address;
+  // Exactly one of them: the chain ends in an HTTP connection manager or a TCP proxy.
   http::HcmConfigConstSharedPtr hcm;
+  tcp::TcpProxyConfigConstSharedPtr tcp;
   std::shared_ptr<http::ListenerStats> stats;
   uint32_t buffer_limit = 1024 * 1024;
 };

@@ -29,9 +29,11 @@ void Worker::start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds)
   });
   flush_timer_->enableTimer(kLogFlushInterval);
   // Filters' per-worker setup runs first thing on the worker's own thread.
-  for (const ListenerRuntime& l : snapshot_->listeners)
-    for (const auto& init : l.hcm->worker_initializers)
+  for (const ListenerRuntime& l : snapshot_->listeners) {
+    const auto& inits = l.hcm ? l.hcm->worker_initializers : l.tcp->worker_initializers;
+    for (const auto& init : inits)
       dispatcher_.post([this, init] { init(*this); });
+  }
   thread_ = std::thread([this] {
     dispatcher_.run();
     // Leaving the loop: close what is left and write out buffered access log lines.
@@ -49,6 +51,14 @@ void Worker::start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds)
 void Worker::onAccept(size_t listener_index, int fd) {
   const ListenerRuntime& l = snapshot_->listeners[listener_index];
   auto conn = network::Connection::createServer(dispatcher_, fd, g_downstream_connection_id++);
+  if (l.tcp) {
+    auto session = std::make_unique<tcp::TcpProxySession>(*this, std::move(conn), l.tcp, *l.stats);
+    tcp::TcpProxySession* raw = session.get();
+    connections_[raw] = std::move(session);
+    connection_count_.store(connections_.size());
+    raw->start(); // may end the session at once: it is in the map by now
+    return;
+  }
   auto cm = std::make_unique<http::ConnectionManager>(*this, std::move(conn), l.hcm, *l.stats);
   if (draining_)
     cm->onDrain();
@@ -70,7 +80,7 @@ void Worker::drain() {
   dispatcher_.post([this] {
     draining_ = true;
     listeners_.clear();
-    std::vector<http::ConnectionManager*> all;
+    std::vector<network::ActiveConnection*> all;
     for (auto& [k, c] : connections_)
       all.push_back(c.get());
     for (auto* c : all)

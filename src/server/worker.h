@@ -47,7 +47,7 @@ private:
   upstream::WorkerClusterManager cluster_manager_;
   SnapshotConstSharedPtr snapshot_;
   std::vector<std::unique_ptr<network::TcpListener>> listeners_;
-  std::unordered_map<event::DeferredDeletable*, std::unique_ptr<http::ConnectionManager>> connections_;
+  std::unordered_map<event::DeferredDeletable*, std::unique_ptr<network::ActiveConnection>> connections_;
   std::atomic<size_t> connection_count_{0};
   bool draining_ = false;
   event::TimerPtr flush_timer_;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/logger.h"
+#include "extensions/common/wasm/properties.h"
 #include "event/dispatcher.h"
 #include "router/route_table.h"
 #include "wasm/abi/pairs.h"
@@ -11,47 +12,13 @@ namespace wasmgate::extensions::wasm {
 
 namespace {
 
-// Property value encodings (ABI doc 6.2).
-std::string encodeInt(int64_t v) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i)
-    out[size_t(i)] = char(uint8_t(uint64_t(v) >> (8 * i)));
-  return out;
-}
+std::string encodeInt(int64_t v) { return encodePropertyInt(v); }
 
 std::string encodeMap(const http::HeaderMap& map) {
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   for (const auto& [k, v] : map)
     pairs.emplace_back(k, v);
   return abi::serializePairs(pairs);
-}
-
-// "1.2.3.4:80" -> port 80; "[::1]:80" -> 80.
-std::optional<int64_t> portOf(std::string_view address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos)
-    return std::nullopt;
-  int64_t port = 0;
-  for (char c : address.substr(colon + 1)) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    port = port * 10 + (c - '0');
-  }
-  return port;
-}
-
-// Splits "a\0b\0c" (a trailing NUL allowed) into segments.
-std::vector<std::string_view> splitPath(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t nul = path.find('\0', pos);
-    if (nul == std::string_view::npos)
-      nul = path.size();
-    out.push_back(path.substr(pos, nul - pos));
-    pos = nul + 1;
-  }
-  return out;
 }
 
 // Values of a header, comma-joined (the property form).
@@ -521,7 +488,7 @@ abi::WasmResult WasmFilter::foreignSetFilterState(std::string_view key, std::str
 // ---- properties (ABI doc section 6) ---------------------------------------------------------
 
 abi::WasmResult WasmFilter::getProperty(std::string_view path, std::string& value) {
-  auto seg = splitPath(path);
+  auto seg = splitPropertyPath(path);
   if (seg.empty())
     return abi::WasmResult::NotFound;
   const http::StreamInfo& info = log_info_ ? *log_info_ : anyCallbacks().streamInfo();
