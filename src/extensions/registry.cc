@@ -39,6 +39,30 @@ NetworkFilterFactory* findNetworkFilterFactory(std::string_view name) {
   return it == networkFilters().end() ? nullptr : it->second;
 }
 
+namespace {
+std::map<std::string, BootstrapExtensionFactory*, std::less<>>& bootstrapExtensions() {
+  static std::map<std::string, BootstrapExtensionFactory*, std::less<>> m;
+  return m;
+}
+} // namespace
+
+void registerBootstrapExtensionFactory(BootstrapExtensionFactory* factory) {
+  for (const auto& n : factory->names())
+    bootstrapExtensions()[n] = factory;
+}
+
+BootstrapExtensionFactory* findBootstrapExtensionFactory(std::string_view name) {
+  auto it = bootstrapExtensions().find(name);
+  return it == bootstrapExtensions().end() ? nullptr : it->second;
+}
+
+std::vector<std::string> registeredBootstrapExtensionNames() {
+  std::vector<std::string> out;
+  for (const auto& [n, f] : bootstrapExtensions())
+    out.push_back(n);
+  return out;
+}
+
 std::vector<std::string> registeredHttpFilterNames() {
   std::vector<std::string> out;
   for (const auto& [n, f] : httpFilters())

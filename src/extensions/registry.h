@@ -68,6 +68,38 @@ template <class T> struct RegisterHttpFilter {
   }
 };
 
+// bootstrap_extensions[]: process-level extensions (envoy.bootstrap.wasm services).
+struct BootstrapContext {
+  stats::Store& stats;
+  bool validate_only = false;
+  // Run on the main thread's event loop once the server runs / on each worker as it starts /
+  // on the main thread at shutdown, before its event loop goes away.
+  std::vector<std::function<void(network::WorkerContext&)>>* main_thread_initializers = nullptr;
+  std::vector<std::function<void(network::WorkerContext&)>>* worker_initializers = nullptr;
+  std::vector<std::function<void()>>* main_thread_finalizers = nullptr;
+};
+
+class BootstrapExtensionFactory {
+public:
+  virtual ~BootstrapExtensionFactory() = default;
+  virtual std::vector<std::string> names() const = 0;
+  virtual std::vector<std::string> typeUrls() const = 0;
+  // Validates the extension (errors name `ext.typed_config_path` + field) and registers its
+  // per-thread work in `ctx`.
+  virtual Status create(const config::BootstrapExtension& ext, BootstrapContext& ctx) = 0;
+};
+
+void registerBootstrapExtensionFactory(BootstrapExtensionFactory* factory);
+BootstrapExtensionFactory* findBootstrapExtensionFactory(std::string_view name);
+std::vector<std::string> registeredBootstrapExtensionNames();
+
+template <class T> struct RegisterBootstrapExtension {
+  RegisterBootstrapExtension() {
+    static T factory;
+    registerBootstrapExtensionFactory(&factory);
+  }
+};
+
 // Network (L4) filters that sit in front of envoy.filters.network.tcp_proxy.
 class NetworkFilterFactory {
 public:

@@ -118,9 +118,25 @@ Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap,
   for (const auto& tag : bootstrap.stats_tags)
     if (Status s = store.addTagExtractor(tag.tag_name, tag.regex); !s.ok())
       return Status::error(tag.path + ": " + s.message());
-  if (!bootstrap.bootstrap_extensions.empty()) {
-    const auto& e = bootstrap.bootstrap_extensions[0];
-    return Status::error(e.path + ".name: bootstrap extension '" + e.name + "' is not implemented yet");
+  for (const auto& e : bootstrap.bootstrap_extensions) {
+    extensions::BootstrapExtensionFactory* factory = extensions::findBootstrapExtensionFactory(e.name);
+    if (factory == nullptr) {
+      std::string known;
+      for (const auto& n : extensions::registeredBootstrapExtensionNames())
+        known += (known.empty() ? "" : ", ") + n;
+      return Status::error(e.path + ".name: unsupported bootstrap extension '" + e.name +
+                           "' (this build has: " + known + ")");
+    }
+    using config::detail::messageName;
+    auto types = factory->typeUrls();
+    if (!e.type_url.empty() &&
+        std::none_of(types.begin(), types.end(),
+                     [&](const std::string& t) { return messageName(t) == messageName(e.type_url); }))
+      return Status::error(e.path + ".typed_config: type '" + e.type_url + "' does not match '" +
+                           e.name + "' (expected " + types[0] + ")");
+    extensions::BootstrapContext ctx{store, validate_only, &snap->main_thread_initializers,
+                                     &snap->worker_initializers, &snap->main_thread_finalizers};
+    WG_RETURN_IF_ERROR(factory->create(e, ctx));
   }
   for (size_t li = 0; li < bootstrap.listeners.size(); ++li) {
     const auto& l = bootstrap.listeners[li];

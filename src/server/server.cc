@@ -152,6 +152,12 @@ int Server::run() {
   }
   for (size_t w = 0; w < n; ++w)
     workers_[w]->start(snapshot_, fds[w]);
+  if (!snapshot_->main_thread_initializers.empty()) {
+    main_context_ = std::make_unique<MainThreadContext>(main_);
+    cluster_manager_->addWorker(main_context_->clusterManager());
+    for (const auto& init : snapshot_->main_thread_initializers)
+      main_.post([this, init] { init(*main_context_); });
+  }
   cluster_manager_->start();
   WG_INFO("wasmgate started: {} worker(s)", n);
   main_.run();
@@ -187,8 +193,13 @@ void Server::shutdown() {
   for (auto& w : workers_)
     w->stop();
   workers_.clear();
+  // Main-thread services go while the main loop and its clusters still exist.
+  if (snapshot_)
+    for (const auto& fini : snapshot_->main_thread_finalizers)
+      fini();
   if (cluster_manager_)
     cluster_manager_->shutdown();
+  main_context_.reset();
   admin_.reset();
   signal_event_.reset();
   if (signal_fd_ >= 0) {

@@ -49,6 +49,21 @@ private:
   stats::Store store_;
   config::Bootstrap bootstrap_;
   std::unique_ptr<upstream::ClusterManager> cluster_manager_;
+  // The main thread as a "worker" for bootstrap services (singleton Wasm services): its loop,
+  // and its own view of the clusters for their callouts.
+  class MainThreadContext : public network::WorkerContext {
+  public:
+    explicit MainThreadContext(event::Dispatcher& d) : dispatcher_(d), clusters_(d) {}
+    event::Dispatcher& dispatcher() override { return dispatcher_; }
+    upstream::WorkerClusterManager& clusterManager() override { return clusters_; }
+    bool draining() const override { return false; }
+    void removeConnection(event::DeferredDeletable*) override {}
+
+  private:
+    event::Dispatcher& dispatcher_;
+    upstream::WorkerClusterManager clusters_;
+  };
+  std::unique_ptr<MainThreadContext> main_context_;
   SnapshotConstSharedPtr snapshot_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;

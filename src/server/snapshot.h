@@ -28,6 +28,10 @@ struct ListenerRuntime {
 struct Snapshot {
   config::Bootstrap bootstrap;
   std::vector<ListenerRuntime> listeners;
+  // From bootstrap extensions (see extensions::BootstrapContext).
+  std::vector<std::function<void(network::WorkerContext&)>> main_thread_initializers;
+  std::vector<std::function<void(network::WorkerContext&)>> worker_initializers;
+  std::vector<std::function<void()>> main_thread_finalizers;
 };
 using SnapshotConstSharedPtr = std::shared_ptr<const Snapshot>;
 

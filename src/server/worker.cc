@@ -29,6 +29,8 @@ void Worker::start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds)
   });
   flush_timer_->enableTimer(kLogFlushInterval);
   // Filters' per-worker setup runs first thing on the worker's own thread.
+  for (const auto& init : snapshot_->worker_initializers)
+    dispatcher_.post([this, init] { init(*this); });
   for (const ListenerRuntime& l : snapshot_->listeners) {
     const auto& inits = l.hcm ? l.hcm->worker_initializers : l.tcp->worker_initializers;
     for (const auto& init : inits)

@@ -379,6 +379,12 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
   return PluginSharedPtr(std::move(plugin));
 }
 
+void releaseThreadLocalPlugins() {
+  auto& st = t_state;
+  st.plugins.clear(); // root contexts first: they use their VM
+  st.vms.clear();
+}
+
 Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin,
                                                                       const WorkerServices& services) {
   auto& st = t_state;

@@ -84,6 +84,10 @@ private:
 Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin,
                                                                       const WorkerServices& services);
 
+// Drops the calling thread's plugins and VMs. Worker threads do it by exiting; the main thread
+// (singleton bootstrap services) calls it at shutdown while its event loop still exists.
+void releaseThreadLocalPlugins();
+
 // The root (plugin) context: logging with the plugin's prefix, VM and plugin configuration,
 // shared data, and (on a worker) the tick timer.
 class RootContext : public abi::HostContext, public ForeignFunctionTarget {
