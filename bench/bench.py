@@ -303,6 +303,20 @@ class WasmgateAddHeaderV8(Wasmgate):
               "CODE": "{ filename: %s }" % os.path.join(REPO_ROOT, "build", "plugins", "add_header.wasm")}
 
 
+class WasmgateAuthV8(Wasmgate):
+    # One proxy_http_call per request (examples/plugins/http_auth).
+    template = "wasmgate-auth.yaml"
+    params = {"RUNTIME": "envoy.wasm.runtime.v8",
+              "CODE": "{ filename: %s }" % os.path.join(REPO_ROOT, "build", "plugins", "http_auth.wasm")}
+
+
+class WasmgateRateLimitV8(Wasmgate):
+    # One shared-data read + CAS write per request (examples/plugins/rate_limit).
+    template = "wasmgate-ratelimit.yaml"
+    params = {"RUNTIME": "envoy.wasm.runtime.v8",
+              "CODE": "{ filename: %s }" % os.path.join(REPO_ROOT, "build", "plugins", "rate_limit.wasm")}
+
+
 class WasmgateAddHeaderNull(Wasmgate):
     # The same plugin source compiled into the binary (null runtime).
     template = "wasmgate-add-header.yaml"
@@ -316,6 +330,8 @@ TARGETS: list = [
     NginxProxyAddHeader("nginx-add-header", "nginx-proxy + add_header X-Hello"),
     WasmgateAddHeaderV8("wasmgate-wasm-v8", "wasmgate + add_header Proxy-Wasm plugin on V8"),
     WasmgateAddHeaderNull("wasmgate-wasm-null", "wasmgate + add_header plugin on the null runtime"),
+    WasmgateAuthV8("wasmgate-auth-v8", "wasmgate + http_auth plugin (one callout per request) on V8"),
+    WasmgateRateLimitV8("wasmgate-ratelimit-v8", "wasmgate + rate_limit plugin (shared-data CAS) on V8"),
 ]
 # Extra ratios printed and recorded: (name, subject target, baseline target).
 EXTRA_RATIOS = [
@@ -323,6 +339,8 @@ EXTRA_RATIOS = [
     ("wasm_v8_over_nginx_add_header", "wasmgate-wasm-v8", "nginx-add-header"),
     ("wasm_null_over_no_plugin", "wasmgate-wasm-null", "wasmgate"),
     ("wasm_v8_over_wasm_null", "wasmgate-wasm-v8", "wasmgate-wasm-null"),
+    ("auth_callout_over_no_plugin", "wasmgate-auth-v8", "wasmgate"),
+    ("ratelimit_over_no_plugin", "wasmgate-ratelimit-v8", "wasmgate"),
 ]
 BASELINE = "nginx-proxy"
 SUBJECT = "wasmgate"

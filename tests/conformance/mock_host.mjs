@@ -46,6 +46,14 @@ function runCase(c) {
   const contexts = new Set([0]);
   let reqHeaders = [], respHeaders = [];
   let localReply = null;
+  // HTTP callouts (answered with 200 once proxy_on_request_headers returns), the stream's
+  // continue, metrics (wasmcustom.<name>, Envoy's id encoding) and shared data with CAS.
+  const callouts = [];
+  let calloutHeaders = [];
+  let continued = false;
+  const metrics = new Map(), nextMetric = [4, 5, 6];
+  const shared = new Map();
+  let nextCas = 1;
 
   const mem = () => new Uint8Array(inst.exports.memory.buffer);
   const view = () => new DataView(inst.exports.memory.buffer);
@@ -86,7 +94,8 @@ function runCase(c) {
   }
 
   function headerMap(type, write) {
-    if (type === 0 && phase === "request_headers") return reqHeaders;
+    if (type === 0 && (phase === "request_headers" || phase === "callout")) return reqHeaders;
+    if (type === 6 && phase === "callout") return calloutHeaders;
     if (type === 2 && phase === "response_headers") return respHeaders;
     return null;
   }
@@ -146,6 +155,65 @@ function runCase(c) {
       map.push([readStr(kp, kl).toLowerCase(), readStr(vp, vl)]);
       return OK;
     },
+    proxy_http_call(up, ul, hp, hl, bp, bl, tp, tl, timeout, tokenPtr) {
+      restricted("proxy_http_call");
+      if (!inBounds(up, ul) || !inBounds(hp, hl) || !inBounds(bp, bl) || !inBounds(tp, tl) || !inBounds(tokenPtr, 4))
+        return INVALID_MEMORY_ACCESS;
+      const headers = parsePairs(hp, hl);
+      if (![":method", ":path", ":authority"].every((k) => headers.some(([hk]) => hk === k))) return BAD_ARGUMENT;
+      const token = callouts.length + 1;
+      callouts.push({ token, cluster: readStr(up, ul), headers });
+      view().setUint32(tokenPtr, token, true);
+      return OK;
+    },
+    proxy_continue_stream(type) {
+      restricted("proxy_continue_stream");
+      if (type === 0) continued = true;
+      return type > 3 ? BAD_ARGUMENT : OK;
+    },
+    proxy_define_metric(type, np, nl, idPtr) {
+      restricted("proxy_define_metric");
+      if (type > 2) return BAD_ARGUMENT;
+      const id = nextMetric[type]; nextMetric[type] += 4;
+      metrics.set(id, { name: "wasmcustom." + readStr(np, nl), type, value: 0 });
+      view().setUint32(idPtr, id, true);
+      return OK;
+    },
+    proxy_increment_metric(id, offset) {
+      const m = metrics.get(id >>> 0);
+      if (!m) return NOT_FOUND;
+      offset = Number(offset);
+      if (m.type === 2 || (m.type === 0 && offset <= 0)) return BAD_ARGUMENT;
+      m.value += offset;
+      return OK;
+    },
+    proxy_record_metric(id, value) {
+      const m = metrics.get(id >>> 0);
+      if (!m) return NOT_FOUND;
+      if (m.type === 1) m.value = Number(value); else m.value += m.type === 0 ? Number(value) : 0;
+      return OK;
+    },
+    proxy_get_metric(id, valuePtr) {
+      const m = metrics.get(id >>> 0);
+      if (!m) return NOT_FOUND;
+      if (m.type === 2) return BAD_ARGUMENT;
+      view().setBigUint64(valuePtr, BigInt(m.value), true);
+      return OK;
+    },
+    proxy_get_shared_data(kp, kl, pp, sp, casPtr) {
+      restricted("proxy_get_shared_data");
+      const e = shared.get(readStr(kp, kl));
+      if (!e) return NOT_FOUND;
+      view().setUint32(casPtr, e.cas, true);
+      return returnBytes(e.value, pp, sp);
+    },
+    proxy_set_shared_data(kp, kl, vp, vl, cas) {
+      restricted("proxy_set_shared_data");
+      const key = readStr(kp, kl), e = shared.get(key);
+      if (e && cas !== 0 && e.cas !== (cas >>> 0)) return 8; // CAS_MISMATCH
+      shared.set(key, { value: readBytes(vp, vl), cas: nextCas++ });
+      return OK;
+    },
     proxy_send_local_response(status, dp, dl, bp, bl, hp, hl, grpc) {
       restricted("proxy_send_local_response");
       if (!inBounds(dp, dl) || !inBounds(bp, bl) || !inBounds(hp, hl)) return INVALID_MEMORY_ACCESS;
@@ -167,6 +235,7 @@ function runCase(c) {
     (importObj[imp.module] ??= {})[imp.name] = fn;
   }
 
+  const call_ = (name, ...a) => call(name, ...a);
   const call = (name, ...a) => {
     const f = inst.exports[name];
     if (typeof f !== "function") return undefined;
@@ -206,7 +275,17 @@ function runCase(c) {
   r = guarded(() => call("proxy_on_request_headers", STREAM, reqHeaders.length, 1));
   phase = "other";
   if (!r.ok) return { load: "ok", error: `proxy_on_request_headers trapped: ${r.e.message}`, log };
-  const reqStatus = r.v;
+  let reqStatus = r.v;
+  // Answer the callouts the way the proxy does, after the callback returned: 200 from the
+  // cluster, delivered to the root context; the SDK makes the stream effective again.
+  for (const call of callouts) {
+    calloutHeaders = [[":status", "200"], ["content-type", "application/json"]];
+    phase = "callout";
+    r = guarded(() => call_("proxy_on_http_call_response", ROOT, call.token, calloutHeaders.length, 0, 0));
+    phase = "other";
+    if (!r.ok) return { load: "ok", error: `proxy_on_http_call_response trapped: ${r.e.message}`, log };
+  }
+  if (continued) reqStatus = 0;
 
   let response, upstreamCalled = false, upstreamRequest = null;
   if (localReply) {
@@ -232,7 +311,8 @@ function runCase(c) {
     if (!r.ok) return { load: "ok", error: `${name} trapped: ${r.e.message}`, log };
   }
   response.headers = respHeaders.filter(([k]) => !k.startsWith(":"));
-  return { load: "ok", response, upstreamCalled, upstreamRequest, localReply, log };
+  const stats = Object.fromEntries([...metrics.values()].map((m) => [m.name, m.value]));
+  return { load: "ok", response, upstreamCalled, upstreamRequest, localReply, stats, log };
 }
 
 function check(c, res) {
@@ -254,6 +334,8 @@ function check(c, res) {
       const got = res.upstreamRequest?.[k];
       if (got !== v) errs.push(`upstream request header ${k}: got ${JSON.stringify(got)}, want ${JSON.stringify(v)}`);
     }
+    for (const [k, v] of Object.entries(e.stats ?? {}))
+      if (res.stats?.[k] !== v) errs.push(`stat ${k}: got ${res.stats?.[k]}, want ${v}`);
   }
   for (const s of e.log_contains ?? []) if (!res.log.some((l) => l.includes(s))) errs.push(`log lacks ${JSON.stringify(s)}`);
   return errs;

@@ -75,7 +75,7 @@ class ConformanceTest(WasmgateTestCase):
             self.assertEqual(res.returncode, 1, res)
             self.assertIn("plugin '%s'" % case["plugin"]["name"], res.stderr)
             return
-        self.start_proxy(config)
+        proxy = self.start_proxy(config)
         req = case["request"]
         r = http_request(port, req["method"], req["path"], headers=req.get("headers") or None)
         self.assertEqual(r.status, expect["status"], r)
@@ -92,6 +92,10 @@ class ConformanceTest(WasmgateTestCase):
             seen = r.json()["headers"]
             for name, value in expect["upstream_request_headers"].items():
                 self.assertEqual(seen.get(name), value, f"upstream saw {seen}")
+        if expect.get("stats"):
+            stats = proxy.admin_request("GET", "/stats").body.decode().splitlines()
+            for name, value in expect["stats"].items():
+                self.assertIn(f"{name}: {value}", stats)
 
 
 def _make(case):
