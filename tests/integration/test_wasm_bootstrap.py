@@ -5,6 +5,8 @@ listener or stream.
     total with two workers; singleton: false runs one per worker: six ticks;
   * a singleton service owns a shared queue (the queue_pair consumer) that an HTTP filter's
     producer VM feeds: every request is consumed once;
+  * a singleton service calls out to a cluster from its tick, on the main thread
+    (data/service_callout.wat), and gets the answer;
   * an unknown bootstrap extension is a startup error naming what the build has.
 """
 
@@ -79,9 +81,11 @@ class BootstrapServiceTest(WasmgateTestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="wg-boot-")
         cls.tick = os.path.join(cls.tmp, "tick.wasm")
+        cls.service_callout = os.path.join(cls.tmp, "service_callout.wasm")
         wat2wasm = shutil.which("wat2wasm") or "/usr/bin/wat2wasm"
-        subprocess.run([wat2wasm, os.path.join(HERE, "data", "tick.wat"), "-o", cls.tick],
-                       check=True, timeout=30)
+        for name, out in (("tick", cls.tick), ("service_callout", cls.service_callout)):
+            subprocess.run([wat2wasm, os.path.join(HERE, "data", name + ".wat"), "-o", out],
+                           check=True, timeout=30)
         cls.queue_pair = os.path.abspath(os.path.join(PLUGINS, "queue_pair.wasm"))
 
     @classmethod
@@ -133,6 +137,12 @@ class BootstrapServiceTest(WasmgateTestCase):
                     return int(line.split(": ")[1])
             return 0
         wait_until(lambda: consumed() == 10)
+
+    def test_singleton_service_calls_out(self):
+        p = self.start_proxy(self.config(self.service(True, "caller", self.service_callout)),
+                             concurrency=2)
+        wait_until(lambda: "wasm log caller svc: callout status 200" in p.logs())
+        self.assertEqual([r.route for r in self.up.non_health_requests()], ["/echo/svc"])
 
     def test_unknown_bootstrap_extension(self):
         text = self.config(textwrap.dedent("""
