@@ -9,6 +9,7 @@
 // C++ SDK's tagged-metric convention (Counter<std::string, int> with tag descriptors).
 // No configuration.
 // NOLINT(namespace-envoy)
+#include <memory>
 #include <string>
 
 #include "proxy_wasm_intrinsics.h"
@@ -20,7 +21,7 @@ public:
   explicit MetricsRootContext(uint32_t id, std::string_view root_id) : RootContext(id, root_id) {}
 
   bool onConfigure(size_t) override {
-    requests_ = Counter<std::string, int>::New("requests_total", "method", "response_code");
+    requests_.reset(Counter<std::string, int>::New("requests_total", "method", "response_code"));
     if (defineMetric(MetricType::Gauge, "requests_active", &active_id_) != WasmResult::Ok ||
         defineMetric(MetricType::Histogram, "request_duration_ms", &duration_id_) !=
             WasmResult::Ok) {
@@ -30,7 +31,8 @@ public:
     return true;
   }
 
-  Counter<std::string, int> *requests_ = nullptr;
+  // The SDK's New() hands out an owning raw pointer (the upstream SDK's API).
+  std::unique_ptr<Counter<std::string, int>> requests_;
   uint32_t active_id_ = 0;
   uint32_t duration_id_ = 0;
 };
