@@ -8,11 +8,16 @@ cluster (nginx's /auth/check: 200 for "Bearer good", else 403).
     (the callout's timeout: 504) makes the plugin fail closed with 503;
   * a cluster name the proxy does not have is BadArgument: the plugin answers 503;
   * a client that goes away while its callout is in flight cancels it: the slow authorization
-    server sees its peer close.
+    server sees its peer close;
+  * (data/callout_args.wat) a call without :path and one to an unknown cluster are BadArgument,
+    and two calls in flight for one stream both answer before the stream resumes.
 """
 
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
@@ -129,6 +134,30 @@ class HttpCallTest(WasmgateTestCase):
         r = http_request(self.port, "GET", "/echo", headers={"authorization": "Bearer good"})
         self.assertEqual(r.status, 503, r)
         wait_until(lambda: "BadArgument" in p.logs())
+
+    def test_bad_arguments_and_two_calls_in_flight(self):
+        tmp = tempfile.mkdtemp(prefix="wg-callout-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        wasm = os.path.join(tmp, "callout_args.wasm")
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.run([shutil.which("wat2wasm") or "/usr/bin/wat2wasm",
+                        os.path.join(here, "data", "callout_args.wat"), "-o", wasm],
+                       check=True, timeout=30)
+        backend = self.start_upstream()
+        port = free_port()
+        config = fill(CONFIG, admin_port=free_port(), port=port, backend_port=backend.port,
+                      auth_port=backend.port, auth_cluster="x", auth_path="/", timeout_ms=1,
+                      runtime="envoy.wasm.runtime.v8", code="{filename: %s}" % wasm)
+        config = config.replace("name: http_auth", "name: callout_args").replace("route: {cluster: backend}", "route: {cluster: up}")
+        config = config.replace("  - name: backend\n", "  - name: up\n").replace("cluster_name: backend", "cluster_name: up")
+        self.start_proxy(config)
+        r = http_request(port, "GET", "/echo/main")
+        self.assertEqual(r.status, 200, r)
+        seen = r.json()["headers"]
+        self.assertEqual(seen.get("x-bad-args"), "ok")
+        self.assertEqual(seen.get("x-callouts"), "2")
+        routes = sorted(x.route for x in backend.non_health_requests())
+        self.assertEqual(routes, ["/echo/main", "/echo/one", "/echo/two"])
 
     def test_client_going_away_cancels_the_callout(self):
         slow = self.start_upstream()
