@@ -11,7 +11,10 @@
 """
 
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -103,7 +106,7 @@ def recv_all(s, timeout=5):
 
 
 class TcpProxyTest(WasmgateTestCase):
-    def start(self, up_port=None, idle_timeout="3600s", wasm=None):
+    def start(self, up_port=None, idle_timeout="3600s", wasm=None, wasm_file=None):
         if up_port is None:
             self.echo = EchoServer()
             self.addCleanup(self.echo.close)
@@ -111,7 +114,9 @@ class TcpProxyTest(WasmgateTestCase):
         self.port = free_port()
         wasm_filter = ""
         if wasm is not None:
-            if wasm == "null":
+            if wasm_file is not None:
+                runtime, code = "envoy.wasm.runtime.v8", "{filename: %s}" % wasm_file
+            elif wasm == "null":
                 runtime, code = "envoy.wasm.runtime.null", "{inline_string: tcp_rewrite}"
             else:
                 path = os.path.abspath(os.path.join(PLUGINS, "tcp_rewrite.wasm"))
@@ -188,6 +193,28 @@ class TcpProxyTest(WasmgateTestCase):
         st = self.stats(p)
         self.assertEqual(st["wasmcustom.tcp_rewrite_downstream_bytes_total"], 24)
         self.assertEqual(st["wasmcustom.tcp_rewrite_upstream_bytes_total"], 24)
+
+    def test_pause_resume_and_close(self):
+        tmp = tempfile.mkdtemp(prefix="wg-tcp-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        wasm = os.path.join(tmp, "tcp_pause.wasm")
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.run([shutil.which("wat2wasm") or "/usr/bin/wat2wasm",
+                        os.path.join(here, "data", "tcp_pause.wat"), "-o", wasm], check=True, timeout=30)
+        self.start(wasm="v8", wasm_file=wasm)
+        # Paused at accept: nothing reaches the echo server until a tick resumes the connection.
+        s = socket.create_connection(("127.0.0.1", self.port))
+        started = time.monotonic()
+        s.sendall(b"ping!!")
+        s.settimeout(5)
+        self.assertEqual(s.recv(100), b"ping!!")
+        self.assertGreater(time.monotonic() - started, 0.02)
+        s.close()
+        # Five bytes make the plugin close the connection: no echo, just the close.
+        c = socket.create_connection(("127.0.0.1", self.port))
+        time.sleep(0.2)  # let a tick resume it first
+        c.sendall(b"close")
+        self.assertEqual(recv_all(c), b"")
 
     def test_wasm_network_filter_v8(self):
         self.check_rewrite("v8")

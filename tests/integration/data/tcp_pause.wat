@@ -1,0 +1,38 @@
+;; Proxy-Wasm 0.2.1 network-filter module for the TCP pause/resume/close test:
+;;   - proxy_on_new_connection pauses the connection (1) and remembers it; the next tick (every
+;;     50 ms) makes it effective and resumes reading with proxy_continue_stream(DOWNSTREAM);
+;;   - a downstream chunk of exactly 5 bytes makes the plugin close the connection
+;;     (proxy_close_stream(DOWNSTREAM)); other data passes.
+(module
+  (import "env" "proxy_set_tick_period_milliseconds" (func $tick (param i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (import "env" "proxy_close_stream" (func $close (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $paused (mut i32) (i32.const 0))
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32)
+    (drop (call $tick (i32.const 50)))
+    (i32.const 1))
+  (func (export "proxy_on_new_connection") (param $ctx i32) (result i32)
+    (global.set $paused (local.get $ctx))
+    (i32.const 1))
+  (func (export "proxy_on_tick") (param i32)
+    (if (i32.eqz (global.get $paused)) (then (return)))
+    (if (i32.eqz (call $effective (global.get $paused)))
+      (then (drop (call $continue (i32.const 2)))))
+    (global.set $paused (i32.const 0)))
+  (func (export "proxy_on_downstream_data") (param i32 i32 i32) (result i32)
+    (if (i32.eq (local.get 1) (i32.const 5))
+      (then (drop (call $close (i32.const 2)))))
+    (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))
