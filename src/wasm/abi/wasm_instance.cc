@@ -1,6 +1,7 @@
 #include "wasm/abi/wasm_instance.h"
 
 #include <cstdio>
+#include <ctime>
 #include <unistd.h>
 
 #include "wasm/abi/host_functions.h"
@@ -13,6 +14,12 @@ std::string defaultLogPrefix(const PluginInfo& plugin) {
     if (!part->empty())
       prefix += " " + *part;
   return prefix;
+}
+
+int64_t WasmInstance::coarseNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 uint32_t toFilterHeadersStatus(uint32_t guest_status, bool allow_stop_iteration) {
@@ -61,6 +68,7 @@ WasmInstance::WasmInstance(std::shared_ptr<CompiledModule> module, AbiVersion ve
                   config.vm_log_level) {}
 
 WasmInstance::~WasmInstance() {
+  kept_.clear();
   if (vm_)
     vm_->setHostData(nullptr);
 }
@@ -78,6 +86,7 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::create(std::shared_ptr<Compi
       return Status::error("module '" + module->name() + "': " + detected.error());
     version = *detected;
   }
+  auto before_startup = std::move(config.before_startup);
   std::unique_ptr<WasmInstance> instance(new WasmInstance(module, version, std::move(config)));
   auto vm = module->instantiate(hostFunctions(version));
   if (!vm.ok())
@@ -85,6 +94,8 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::create(std::shared_ptr<Compi
   instance->vm_ = std::move(*vm);
   instance->vm_->setHostData(instance.get());
   WG_RETURN_IF_ERROR(instance->resolveExports());
+  if (before_startup)
+    before_startup(*instance);
   WG_RETURN_IF_ERROR(instance->runStartup());
   return instance;
 }

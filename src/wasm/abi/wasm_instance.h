@@ -28,6 +28,7 @@
 //
 // Threading: like WasmVm, an instance belongs to the thread that created it.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,6 +73,8 @@ std::string defaultLogPrefix(const PluginInfo& plugin);
 // no plugin context is current: during _initialize/_start and inside the allocator.
 using VmLogSink = std::function<void(uint32_t level, std::string_view message)>;
 
+class WasmInstance;
+
 struct InstanceConfig {
   // Detected from the module's exports when unset.
   std::optional<AbiVersion> abi_version;
@@ -82,6 +85,8 @@ struct InstanceConfig {
   // Default: lines at warn and above go to stderr.
   VmLogSink vm_log;
   uint32_t vm_log_level = 2; // info; what proxy_get_log_level answers on the VM context
+  // Runs once the VM exists, before _initialize/_start: e.g. to put it under a watchdog.
+  std::function<void(WasmInstance&)> before_startup;
 };
 
 // The guest call the instance is making; host functions use it to decide what is available
@@ -233,6 +238,19 @@ public:
   // service (an HTTP callout) was asked for from.
   uint32_t effectiveContextId() { return frames_.empty() ? 0 : effectiveContext().contextId(); }
 
+  // For a watchdog on another thread: when the running outermost guest call started
+  // (coarseNowNs() clock; 0 while idle) and which callback it is.
+  int64_t callStartedNs() const { return call_started_ns_.load(std::memory_order_relaxed); }
+  Callback runningCallback() const {
+    return Callback(running_callback_.load(std::memory_order_relaxed));
+  }
+  // CLOCK_MONOTONIC_COARSE in ns: a few ns to read, a few ms of resolution.
+  static int64_t coarseNowNs();
+
+  // Keeps `object` until this instance is destroyed, and drops it first thing then (before the
+  // VM goes): e.g. a watchdog registration that must not outlive the instance it watches.
+  void keepUntilDestroyed(std::shared_ptr<void> object) { kept_.push_back(std::move(object)); }
+
 private:
   friend class HostCall;
 
@@ -254,12 +272,19 @@ private:
   public:
     FrameScope(WasmInstance& instance, HostContext* context, Callback callback)
         : instance_(instance) {
+      if (instance_.frames_.empty()) {
+        instance_.running_callback_.store(uint8_t(callback), std::memory_order_relaxed);
+        instance_.call_started_ns_.store(coarseNowNs(), std::memory_order_relaxed);
+      }
       instance_.frames_.push_back({context, callback, std::nullopt, false});
     }
     ~FrameScope() {
       instance_.frames_.pop_back();
-      if (instance_.frames_.empty() && !instance_.after_call_.empty())
-        instance_.runAfterCallActions();
+      if (instance_.frames_.empty()) {
+        instance_.call_started_ns_.store(0, std::memory_order_relaxed);
+        if (!instance_.after_call_.empty())
+          instance_.runAfterCallActions();
+      }
     }
     FrameScope(const FrameScope&) = delete;
     FrameScope& operator=(const FrameScope&) = delete;
@@ -326,6 +351,9 @@ private:
   uint32_t next_context_id_ = 0;
   std::vector<Frame> frames_;
   std::vector<std::function<void()>> after_call_;
+  std::vector<std::shared_ptr<void>> kept_;
+  std::atomic<int64_t> call_started_ns_{0};
+  std::atomic<uint8_t> running_callback_{0};
 
   // Exports, resolved once with their exact signatures (absent = not exported).
   Fn<uint32_t(uint32_t)> malloc_;

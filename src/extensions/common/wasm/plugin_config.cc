@@ -185,7 +185,37 @@ Result<PluginConfig> parsePluginConfig(const YAML::Node& node, const std::string
     pc.failure_policy = has_policy ? p : (fail_open ? FailurePolicy::FailOpen : FailurePolicy::FailClosed);
     WG_RETURN_IF_ERROR(r.getBool("allow_on_headers_stop_iteration", pc.allow_on_headers_stop_iteration));
     WG_RETURN_IF_ERROR(r.unsupported("capability_restriction_config", "not implemented yet"));
-    WG_RETURN_IF_ERROR(r.unsupported("reload_config", "not implemented yet"));
+    WG_RETURN_IF_ERROR(r.getObject("reload_config", [&](ObjectReader& rc) -> Status {
+      return rc.getObject("backoff", [&](ObjectReader& b) -> Status {
+        std::optional<std::chrono::milliseconds> base, max;
+        WG_RETURN_IF_ERROR(b.getDuration("base_interval", base));
+        if (!base || base->count() <= 0)
+          return fieldError(b.pathOf("base_interval"), "required, and greater than zero");
+        WG_RETURN_IF_ERROR(b.getDuration("max_interval", max));
+        if (max && *max < *base)
+          return fieldError(b.pathOf("max_interval"), "must not be less than base_interval");
+        pc.reload.base_interval = *base;
+        pc.reload.max_interval = max ? *max : *base * 10;
+        return okStatus();
+      });
+    }));
+    // wasmgate extensions (not in Envoy's PluginConfig): the sandbox and crash-loop limits.
+    WG_RETURN_IF_ERROR(r.getUint64("memory_limit_bytes", pc.limits.memory_limit_bytes));
+    std::optional<std::chrono::milliseconds> max_callback;
+    WG_RETURN_IF_ERROR(r.getDuration("max_callback_duration", max_callback));
+    if (max_callback)
+      pc.limits.max_callback_duration = *max_callback;
+    WG_RETURN_IF_ERROR(r.getObject("crash_loop", [&](ObjectReader& cl) -> Status {
+      WG_RETURN_IF_ERROR(cl.getUint32("max_crashes", pc.reload.max_crashes, 1, 1000000));
+      std::optional<std::chrono::milliseconds> window;
+      WG_RETURN_IF_ERROR(cl.getDuration("window", window));
+      if (window) {
+        if (window->count() <= 0)
+          return fieldError(cl.pathOf("window"), "must be greater than zero");
+        pc.reload.window = *window;
+      }
+      return okStatus();
+    }));
     return okStatus();
   });
   if (!s.ok())

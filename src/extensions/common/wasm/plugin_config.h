@@ -6,6 +6,8 @@
 // plugin reads: StringValue -> the string, BytesValue -> the bytes, anything else (Struct,
 // TypedStruct payloads) -> its JSON.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,12 +33,36 @@ struct VmConfig {
 
 enum class FailurePolicy { FailClosed, FailOpen, FailReload };
 
+// wasmgate's sandbox limits, next to vm_config in the PluginConfig (Envoy has none of them).
+struct SandboxLimits {
+  // Cap on each VM's linear memory: memory.grow past it fails (the module's declared maximum is
+  // lowered before compiling). 0 = no cap. Ignored by the null runtime.
+  uint64_t memory_limit_bytes = 256ull << 20;
+  // Longest a callback may run before the watchdog terminates it (the VM is then failed).
+  // Start-up callbacks (_initialize/_start, proxy_on_vm_start, proxy_on_configure) get at
+  // least kStartupCallbackFloor. 0 = no limit.
+  std::chrono::milliseconds max_callback_duration{50};
+};
+inline constexpr std::chrono::milliseconds kStartupCallbackFloor{1000};
+
+// FAIL_RELOAD: Envoy's reload_config.backoff (base_interval, max_interval = 10x base by
+// default) plus wasmgate's crash-loop limit: `max_crashes` failures within `window` stop the
+// reloads for good (the plugin then fails closed) until the configuration changes.
+struct ReloadConfig {
+  std::chrono::milliseconds base_interval{1000};
+  std::chrono::milliseconds max_interval{10000};
+  uint32_t max_crashes = 5;
+  std::chrono::milliseconds window{60000};
+};
+
 struct PluginConfig {
   std::string name;
   std::string root_id;
   VmConfig vm;
   std::string configuration; // plugin configuration as bytes
   FailurePolicy failure_policy = FailurePolicy::FailClosed;
+  ReloadConfig reload;
+  SandboxLimits limits;
   // Envoy's allow_on_headers_stop_iteration: a headers "pause" (1) is a real StopIteration
   // (body keeps flowing to the plugin) instead of StopAllIterationAndWatermark.
   bool allow_on_headers_stop_iteration = false;

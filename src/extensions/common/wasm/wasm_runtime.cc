@@ -60,6 +60,19 @@ abi::InstanceConfig instanceConfig(const Plugin& plugin) {
   return cfg;
 }
 
+// Puts a new VM under the CPU watchdog before its start-up code runs (max_callback_duration).
+// The registration lives as long as the instance (and goes first when it is destroyed).
+std::function<void(abi::WasmInstance&)> watchdogHook(const Plugin& plugin) {
+  const auto limit = plugin.config.limits.max_callback_duration;
+  if (limit.count() <= 0)
+    return nullptr;
+  return [limit](abi::WasmInstance& instance) {
+    std::shared_ptr<CallWatchdog::Registration> watch =
+        CallWatchdog::global().watch(instance, limit, kStartupCallbackFloor, nullptr);
+    instance.keepUntilDestroyed(std::move(watch));
+  };
+}
+
 // Starts a root context for `plugin` on `instance`: create, vm_start, configure.
 Status startRoot(abi::WasmInstance& instance, RootContext& root, const Plugin& plugin) {
   const std::string who = "plugin '" + plugin.log_name + "'";
@@ -88,6 +101,68 @@ struct ThreadState {
 thread_local ThreadState t_state;
 
 } // namespace
+
+PluginStats::PluginStats(stats::Store& store, const std::string& prefix)
+    : crashes(store.counter(prefix + "crashes")),
+      callback_timeouts(store.counter(prefix + "callback_timeouts")),
+      memory_limit_hits(store.counter(prefix + "memory_limit_hits")),
+      restarts(store.counter(prefix + "restarts")),
+      crash_loop(store.gauge(prefix + "crash_loop")) {}
+
+bool FailureTracker::record(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  failures_.push_back(now);
+  while (!failures_.empty() && now - failures_.front() > config_.window)
+    failures_.pop_front();
+  // Exponential backoff by the failures in the window: base, 2x base, ... up to max.
+  auto backoff = config_.base_interval;
+  for (size_t i = 1; i < failures_.size() && backoff < config_.max_interval; ++i)
+    backoff *= 2;
+  next_reload_ = now + std::min(backoff, config_.max_interval);
+  if (!looping_ && failures_.size() >= config_.max_crashes) {
+    looping_ = true;
+    return true;
+  }
+  return false;
+}
+
+bool FailureTracker::reloadAllowed(std::chrono::steady_clock::time_point now) const {
+  std::lock_guard lock(mu_);
+  return !looping_ && now >= next_reload_;
+}
+
+bool FailureTracker::crashLooping() const {
+  std::lock_guard lock(mu_);
+  return looping_;
+}
+
+void reportVmFailure(const Plugin& plugin, WorkerVm& vm, std::string_view where,
+                     const std::string& reason) {
+  if (vm.failure_reported)
+    return;
+  vm.failure_reported = true;
+  PluginStats& st = *plugin.counters;
+  st.crashes.inc();
+  std::string_view kind = "trap";
+  const uint64_t limit = plugin.config.limits.memory_limit_bytes;
+  if (reason.find("terminated") != std::string::npos) {
+    st.callback_timeouts.inc();
+    kind = "callback took too long";
+  } else if (limit != 0 && plugin.config.vm.runtime != kRuntimeNull &&
+             vm.instance->vm().memorySize() + 65536 > limit) {
+    st.memory_limit_hits.inc();
+    kind = "memory limit reached";
+  }
+  WG_ERROR("wasm plugin '{}' failed in {} ({}): {}", plugin.log_name, where, kind, reason);
+  if (plugin.failures->record(std::chrono::steady_clock::now())) {
+    st.crash_loop.set(1);
+    if (plugin.config.failure_policy == FailurePolicy::FailReload)
+      WG_ERROR("wasm plugin '{}' failed {} times within {} ms: not reloading it any more "
+               "(requests through it fail closed until the configuration changes)",
+               plugin.log_name, plugin.config.reload.max_crashes,
+               plugin.config.reload.window.count());
+  }
+}
 
 uint32_t pluginLogLevel() {
   // Proxy-Wasm levels: trace 0 .. critical 5, off 6 — the same order as ours.
@@ -165,7 +240,7 @@ void RootContext::onQueueReady(uint32_t token) {
     return;
   Status s = instance_->onQueueReady(id_, token);
   if (!s.ok())
-    WG_ERROR("wasm plugin '{}' failed: proxy_on_queue_ready: {}", plugin_.log_name, s.message());
+    reportFailure("proxy_on_queue_ready", s.message());
 }
 
 RootContext::~RootContext() {
@@ -264,8 +339,7 @@ void RootContext::deliverCallout(uint32_t token) {
   Status s = instance_->onHttpCallResponse(id_, token, headers, body, trailers);
   callout_response_ = nullptr;
   if (!s.ok())
-    WG_ERROR("wasm plugin '{}' failed: proxy_on_http_call_response: {}", plugin_.log_name,
-             s.message());
+    reportFailure("proxy_on_http_call_response", s.message());
 }
 
 abi::WasmResult RootContext::getStatus(uint32_t& code, std::string& message) {
@@ -310,7 +384,7 @@ void RootContext::onTickTimer() {
   // The guest may change or stop the period from proxy_on_tick; re-arm with what it left.
   Status s = instance_->onTick(id_);
   if (!s.ok()) {
-    WG_ERROR("wasm plugin '{}' failed: proxy_on_tick: {}", plugin_.log_name, s.message());
+    reportFailure("proxy_on_tick", s.message());
     tick_timer_.reset();
     return;
   }
@@ -335,7 +409,12 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
   auto plugin = std::make_shared<Plugin>();
   plugin->config = config;
   plugin->stats = stats;
+  if (stats == nullptr)
+    plugin->own_stats = std::make_unique<stats::Store>();
   plugin->log_name = !config.name.empty() ? config.name : !config.root_id.empty() ? config.root_id : "<unnamed>";
+  plugin->counters = std::make_unique<PluginStats>(stats ? *stats : *plugin->own_stats,
+                                                   "wasm." + plugin->log_name + ".");
+  plugin->failures = std::make_unique<FailureTracker>(config.reload);
   const std::string who = "plugin '" + plugin->log_name + "'";
   auto info = std::make_shared<abi::PluginInfo>();
   info->name = config.name;
@@ -346,7 +425,10 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
   info->allow_on_headers_stop_iteration = config.allow_on_headers_stop_iteration;
   plugin->info = info;
   // The runtime is part of the code's identity: a native plugin's "code" is its name.
-  std::string hash = config.vm.runtime + ':' + codeHash(config.vm.code);
+  // The memory limit is compiled into the module, so it is part of the cache key too.
+  const bool limit_memory = config.vm.runtime != kRuntimeNull && config.limits.memory_limit_bytes != 0;
+  std::string hash = config.vm.runtime + ':' + codeHash(config.vm.code) +
+                     (limit_memory ? ":mem" + std::to_string(config.limits.memory_limit_bytes) : "");
   plugin->vm_key = config.vm.vm_id + '\0' + config.vm.configuration + '\0' + hash;
 
   std::shared_ptr<::wasmgate::wasm::CompiledModule> module;
@@ -355,7 +437,10 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
     std::lock_guard<std::mutex> lock(cache.mu);
     module = cache.modules[hash].lock();
     if (!module) {
-      auto compiled = engineFor(config.vm.runtime)->compile(config.vm.code, plugin->log_name);
+      ::wasmgate::wasm::CompileOptions options;
+      if (limit_memory)
+        options.max_memory_bytes = config.limits.memory_limit_bytes;
+      auto compiled = engineFor(config.vm.runtime)->compile(config.vm.code, plugin->log_name, options);
       if (!compiled.ok())
         return Status::error(config.path + ".vm_config.code: " + who + ": cannot load " +
                              config.vm.code_origin + ": " + compiled.error());
@@ -366,8 +451,11 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
   plugin->module = module;
 
   // Validate now, on this thread, so a broken plugin stops startup with a clear error. The
-  // instance is thrown away; workers get their own.
-  auto instance = abi::WasmInstance::create(module, instanceConfig(*plugin));
+  // instance is thrown away; workers get their own. The watchdog covers it too: a plugin that
+  // loops in _initialize or proxy_on_configure is a startup error, not a hung proxy.
+  abi::InstanceConfig icfg = instanceConfig(*plugin);
+  icfg.before_startup = watchdogHook(*plugin);
+  auto instance = abi::WasmInstance::create(module, std::move(icfg));
   if (!instance.ok())
     return Status::error(config.path + ": " + who + ": " + instance.error());
   VmMetrics metrics(stats);
@@ -392,12 +480,19 @@ Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const Pl
   if (it != st.plugins.end()) {
     if (it->second->healthy() || plugin->config.failure_policy != FailurePolicy::FailReload)
       return it->second;
+    // FAIL_RELOAD: a fresh VM, unless backing off or crash-looping (then the failed one stays
+    // and its streams fail closed).
+    if (!plugin->failures->reloadAllowed(std::chrono::steady_clock::now()))
+      return it->second;
     WG_WARN("wasm plugin '{}': reloading a fresh VM after a failure", plugin->log_name);
+    plugin->counters->restarts.inc();
     st.plugins.erase(it);
   }
   std::shared_ptr<WorkerVm> vm = st.vms[plugin->vm_key].lock();
   if (!vm || vm->instance->failed()) {
-    auto created = abi::WasmInstance::create(plugin->module, instanceConfig(*plugin));
+    abi::InstanceConfig icfg = instanceConfig(*plugin);
+    icfg.before_startup = watchdogHook(*plugin);
+    auto created = abi::WasmInstance::create(plugin->module, std::move(icfg));
     if (!created.ok())
       return Status::error("plugin '" + plugin->log_name + "': " + created.error());
     vm = std::make_shared<WorkerVm>(std::move(*created), plugin->stats);
@@ -408,7 +503,7 @@ Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const Pl
   tlp->vm_ = vm;
   abi::WasmInstance& instance = *vm->instance;
   tlp->root_ = std::make_unique<RootContext>(*plugin, instance.allocateContextId(), vm->metrics,
-                                             &instance, services);
+                                             vm.get(), services);
   if (Status s = startRoot(instance, *tlp->root_, *plugin); !s.ok())
     return s;
   st.plugins.emplace(plugin.get(), tlp);

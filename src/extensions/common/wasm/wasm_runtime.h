@@ -5,8 +5,11 @@
 // module (no recompilation) and a root context per plugin. Plugins whose VMs have the same
 // vm_id, VM configuration and code share one instance per worker, as in Envoy.
 
+#include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/status.h"
@@ -15,6 +18,7 @@
 #include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
 #include "extensions/common/wasm/shared_queue.h"
+#include "extensions/common/wasm/watchdog.h"
 #include "upstream/async_client.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engine.h"
@@ -27,6 +31,34 @@ namespace wasmgate::extensions::wasm {
 
 namespace abi = ::wasmgate::wasm::abi;
 
+// wasm.<plugin>.* in /stats and Prometheus: what happened to a plugin's VMs on all workers.
+struct PluginStats {
+  PluginStats(stats::Store& store, const std::string& prefix);
+  stats::Counter& crashes;           // VM failures of any kind (trap, timeout, memory, exception)
+  stats::Counter& callback_timeouts; // ... of which the watchdog terminated a callback
+  stats::Counter& memory_limit_hits; // ... of which the VM had grown to its memory limit
+  stats::Counter& restarts;          // FAIL_RELOAD replaced a failed VM
+  stats::Gauge& crash_loop;          // 1 once the crash-loop limit stopped the reloads
+};
+
+// FAIL_RELOAD bookkeeping shared by the workers: recent failures, the backoff before the next
+// reload, and the crash-loop verdict.
+class FailureTracker {
+public:
+  explicit FailureTracker(const ReloadConfig& config) : config_(config) {}
+  // Records a VM failure; true when it made the plugin crash-looping (report it once).
+  bool record(std::chrono::steady_clock::time_point now);
+  bool reloadAllowed(std::chrono::steady_clock::time_point now) const;
+  bool crashLooping() const;
+
+private:
+  const ReloadConfig config_;
+  mutable std::mutex mu_;
+  std::deque<std::chrono::steady_clock::time_point> failures_; // within the window
+  std::chrono::steady_clock::time_point next_reload_{};
+  bool looping_ = false;
+};
+
 struct Plugin {
   PluginConfig config;
   std::shared_ptr<const abi::PluginInfo> info;
@@ -34,6 +66,9 @@ struct Plugin {
   std::string vm_key; // vm_id + VM configuration + code hash: which plugins share a VM
   std::string log_name; // "<name>" or "<root_id>" for messages
   stats::Store* stats = nullptr; // where plugin-defined metrics go (null: private per VM)
+  std::unique_ptr<stats::Store> own_stats; // when no store was given
+  std::unique_ptr<PluginStats> counters;
+  std::unique_ptr<FailureTracker> failures;
 };
 using PluginSharedPtr = std::shared_ptr<const Plugin>;
 
@@ -56,14 +91,22 @@ struct WorkerServices {
 struct WorkerVm {
   WorkerVm(std::unique_ptr<abi::WasmInstance> i, stats::Store* stats)
       : instance(std::move(i)), metrics(stats) {}
-  std::unique_ptr<abi::WasmInstance> instance;
+  std::unique_ptr<abi::WasmInstance> instance; // under the CPU watchdog when limited
   VmMetrics metrics;
+  bool failure_reported = false;
 };
+
+// Accounts for a VM failure seen in `where` (a callback name) once per VM: the log line (plugin,
+// callback, reason with the guest backtrace), the wasm.<plugin>.* counters, the FAIL_RELOAD
+// history. Later errors of the same failed VM are not logged again.
+void reportVmFailure(const Plugin& plugin, WorkerVm& vm, std::string_view where,
+                     const std::string& reason);
 
 // A plugin on one worker thread: the shared VM and this plugin's root context.
 class ThreadLocalPlugin {
 public:
   abi::WasmInstance& instance() { return *vm_->instance; }
+  WorkerVm& vm() { return *vm_; }
   RootContext& root() { return *root_; }
   const Plugin& plugin() const { return *plugin_; }
   // False once the VM trapped: streams then follow the failure policy.
@@ -95,8 +138,9 @@ public:
   // `instance` and `services` are absent for the validation run at config time: nothing
   // ticks there.
   RootContext(const Plugin& plugin, uint32_t id, VmMetrics& metrics,
-              abi::WasmInstance* instance = nullptr, WorkerServices services = {})
-      : plugin_(plugin), id_(id), metrics_(metrics), instance_(instance), services_(services) {}
+              WorkerVm* vm = nullptr, WorkerServices services = {})
+      : plugin_(plugin), id_(id), metrics_(metrics), vm_(vm),
+        instance_(vm ? vm->instance.get() : nullptr), services_(services) {}
   ~RootContext() override;
   uint32_t contextId() const override { return id_; }
   abi::HostContext& rootContext() override { return *this; }
@@ -190,10 +234,15 @@ private:
   void onTickTimer();
   void deliverCallout(uint32_t token);
   void onQueueReady(uint32_t token);
+  void reportFailure(std::string_view where, const std::string& reason) {
+    if (vm_ != nullptr)
+      reportVmFailure(plugin_, *vm_, where, reason);
+  }
 
   const Plugin& plugin_;
   uint32_t id_;
   VmMetrics& metrics_;
+  WorkerVm* vm_;
   abi::WasmInstance* instance_;
   WorkerServices services_;
   uint32_t tick_period_ms_ = 0;

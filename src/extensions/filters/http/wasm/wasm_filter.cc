@@ -70,16 +70,26 @@ bool WasmFilter::ensureCreated() {
   if (s.ok())
     s = instance.onContextCreate(id_, plugin_.root().contextId());
   if (!s.ok()) {
-    failStream("proxy_on_context_create: " + s.message());
+    failStream("proxy_on_context_create", s.message());
     return false;
   }
   created_ = true;
   return true;
 }
 
-void WasmFilter::failStream(const std::string& why) {
+// The export a phase calls, for failure reports.
+static const char* phaseCallback(int phase) {
+  static const char* const kNames[] = {"proxy_on_context_create",  "proxy_on_request_headers",
+                                       "proxy_on_request_body",    "proxy_on_request_trailers",
+                                       "proxy_on_response_headers", "proxy_on_response_body",
+                                       "proxy_on_response_trailers", "proxy_on_log"};
+  return phase >= 0 && phase < int(std::size(kNames)) ? kNames[phase] : "a callback";
+}
+
+void WasmFilter::failStream(std::string_view where, const std::string& why) {
   const auto& plugin = plugin_.plugin();
-  WG_ERROR("wasm plugin '{}' failed: {}", plugin.log_name, why);
+  // Logged and counted once per VM; later streams of a failed VM just follow the policy.
+  reportVmFailure(plugin, plugin_.vm(), where, why);
   if (plugin.config.failure_policy == FailurePolicy::FailOpen) {
     skip_ = true;
     return;
@@ -92,9 +102,10 @@ void WasmFilter::failStream(const std::string& why) {
 }
 
 bool WasmFilter::afterCall(const Result<abi::FilterCallResult>& r, uint32_t& status) {
+  const Phase phase = phase_;
   phase_ = Phase::None;
   if (!r.ok()) {
-    failStream(r.error());
+    failStream(phaseCallback(int(phase)), r.error());
     return false;
   }
   status = r->status;
@@ -274,7 +285,7 @@ void WasmFilter::log(const http::StreamInfo& info) {
   Status s = plugin_.instance().onLog(id_);
   phase_ = Phase::None;
   if (!s.ok())
-    WG_ERROR("wasm plugin '{}' failed in proxy_on_log: {}", plugin_.plugin().log_name, s.message());
+    reportVmFailure(plugin_.plugin(), plugin_.vm(), "proxy_on_log", s.message());
 }
 
 void WasmFilter::onDestroy() {

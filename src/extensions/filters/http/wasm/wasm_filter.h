@@ -99,7 +99,7 @@ private:
   bool ensureCreated();
   // After a guest callback: failure handling and the deferred actions.
   bool afterCall(const Result<abi::FilterCallResult>& r, uint32_t& status);
-  void failStream(const std::string& why);
+  void failStream(std::string_view where, const std::string& why);
   void runDeferred();
   // Stream actions asked for outside this stream's own callbacks (from a tick or a callout
   // response, through proxy_set_effective_context) run when the guest call returns.

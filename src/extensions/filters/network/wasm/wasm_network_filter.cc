@@ -27,16 +27,16 @@ bool WasmNetworkFilter::ensureCreated() {
   if (s.ok())
     s = instance.onContextCreate(id_, plugin_.root().contextId());
   if (!s.ok()) {
-    fail("proxy_on_context_create: " + s.message());
+    fail("proxy_on_context_create", s.message());
     return false;
   }
   created_ = true;
   return true;
 }
 
-tcp::FilterStatus WasmNetworkFilter::fail(const std::string& why) {
+tcp::FilterStatus WasmNetworkFilter::fail(std::string_view where, const std::string& why) {
   const auto& plugin = plugin_.plugin();
-  WG_ERROR("wasm plugin '{}' failed: {}", plugin.log_name, why);
+  reportVmFailure(plugin, plugin_.vm(), where, why);
   if (plugin.config.failure_policy == FailurePolicy::FailOpen) {
     skip_ = true;
     return tcp::FilterStatus::Continue;
@@ -58,7 +58,7 @@ tcp::FilterStatus WasmNetworkFilter::onNewConnection() {
   auto r = plugin_.instance().onNewConnection(id_);
   phase_ = Phase::None;
   if (!r.ok())
-    return fail("proxy_on_new_connection: " + r.error());
+    return fail("proxy_on_new_connection", r.error());
   read_paused_ = *r != 0 && !continue_requested_;
   return read_paused_ ? tcp::FilterStatus::StopIteration : tcp::FilterStatus::Continue;
 }
@@ -75,7 +75,7 @@ tcp::FilterStatus WasmNetworkFilter::onDownstreamData(Buffer& data, bool end_str
   data_ = nullptr;
   phase_ = Phase::None;
   if (!r.ok())
-    return fail("proxy_on_downstream_data: " + r.error());
+    return fail("proxy_on_downstream_data", r.error());
   read_paused_ = *r != 0 && !continue_requested_;
   return read_paused_ ? tcp::FilterStatus::StopIteration : tcp::FilterStatus::Continue;
 }
@@ -91,7 +91,7 @@ tcp::FilterStatus WasmNetworkFilter::onUpstreamData(Buffer& data, bool end_strea
   data_ = nullptr;
   phase_ = Phase::None;
   if (!r.ok())
-    return fail("proxy_on_upstream_data: " + r.error());
+    return fail("proxy_on_upstream_data", r.error());
   return *r != 0 ? tcp::FilterStatus::StopIteration : tcp::FilterStatus::Continue;
 }
 
@@ -100,8 +100,7 @@ void WasmNetworkFilter::onDownstreamClose(tcp::PeerType peer) {
     return;
   Status s = plugin_.instance().onDownstreamConnectionClose(id_, uint32_t(peer));
   if (!s.ok())
-    WG_ERROR("wasm plugin '{}' failed: proxy_on_downstream_connection_close: {}",
-             plugin_.plugin().log_name, s.message());
+    reportVmFailure(plugin_.plugin(), plugin_.vm(), "proxy_on_downstream_connection_close", s.message());
 }
 
 void WasmNetworkFilter::onUpstreamClose(tcp::PeerType peer) {
@@ -109,8 +108,7 @@ void WasmNetworkFilter::onUpstreamClose(tcp::PeerType peer) {
     return;
   Status s = plugin_.instance().onUpstreamConnectionClose(id_, uint32_t(peer));
   if (!s.ok())
-    WG_ERROR("wasm plugin '{}' failed: proxy_on_upstream_connection_close: {}",
-             plugin_.plugin().log_name, s.message());
+    reportVmFailure(plugin_.plugin(), plugin_.vm(), "proxy_on_upstream_connection_close", s.message());
 }
 
 void WasmNetworkFilter::onDestroy() { finish(); }

@@ -85,9 +85,7 @@ public:
 private:
   enum class Phase { None, NewConnection, Downstream, Upstream };
   bool ensureCreated();
-  // After a guest callback: failure policy; true when the plugin may keep running.
-  bool afterCall(bool ok, const std::string& what, const std::string& error);
-  tcp::FilterStatus fail(const std::string& why);
+  tcp::FilterStatus fail(std::string_view where, const std::string& why);
   void finish();
   // Stream actions asked for outside this connection's callbacks run after the guest call.
   void afterGuestCall(void (*action)(WasmNetworkFilter&));
