@@ -52,6 +52,7 @@ static_resources:
                 configuration:
                   "@type": type.googleapis.com/google.protobuf.StringValue
                   value: '{"cluster": "$auth_cluster", "path": "$auth_path", "timeout_ms": $timeout_ms}'
+                $extra
           - name: envoy.filters.http.router
   clusters:
   - name: backend
@@ -69,7 +70,7 @@ static_resources:
 
 class HttpCallTest(WasmgateTestCase):
     def start(self, native=False, auth_port=None, auth_cluster="auth", auth_path="/auth/check",
-              timeout_ms=2000, concurrency=1):
+              timeout_ms=2000, concurrency=1, extra="fail_open: false"):
         if native:
             runtime, code = "envoy.wasm.runtime.null", "{inline_string: http_auth}"
         else:
@@ -84,7 +85,8 @@ class HttpCallTest(WasmgateTestCase):
         return self.start_proxy(fill(CONFIG, admin_port=free_port(), port=self.port,
                                      backend_port=self.backend.port, auth_port=auth_port,
                                      auth_cluster=auth_cluster, auth_path=auth_path,
-                                     timeout_ms=timeout_ms, runtime=runtime, code=code),
+                                     timeout_ms=timeout_ms, runtime=runtime, code=code,
+                                     extra="$extra").replace("$extra", extra),
                                 concurrency=concurrency)
 
     def check_allow_and_deny(self, native):
@@ -147,7 +149,7 @@ class HttpCallTest(WasmgateTestCase):
         port = free_port()
         config = fill(CONFIG, admin_port=free_port(), port=port, backend_port=backend.port,
                       auth_port=backend.port, auth_cluster="x", auth_path="/", timeout_ms=1,
-                      runtime="envoy.wasm.runtime.v8", code="{filename: %s}" % wasm)
+                      runtime="envoy.wasm.runtime.v8", code="{filename: %s}" % wasm, extra="fail_open: false")
         config = config.replace("name: http_auth", "name: callout_args").replace("route: {cluster: backend}", "route: {cluster: up}")
         config = config.replace("  - name: backend\n", "  - name: up\n").replace("cluster_name: backend", "cluster_name: up")
         self.start_proxy(config)
@@ -158,6 +160,36 @@ class HttpCallTest(WasmgateTestCase):
         self.assertEqual(seen.get("x-callouts"), "2")
         routes = sorted(x.route for x in backend.non_health_requests())
         self.assertEqual(routes, ["/echo/main", "/echo/one", "/echo/two"])
+
+    def stat(self, p, name):
+        for line in p.admin_request("GET", "/stats").body.decode().splitlines():
+            if line.startswith(name + ": "):
+                return int(line.split(": ")[1])
+        return None
+
+    def test_hidden_header_is_invisible_to_the_plugin(self):
+        """hidden_headers: the plugin cannot read Authorization, so it cannot forward it to the
+        authorization service: even good credentials are denied; the upstream still gets the
+        header (it is hidden from the plugin, not removed)."""
+        self.start(extra="hidden_headers: [Authorization]")
+        r = http_request(self.port, "GET", "/echo", headers={"authorization": "Bearer good"})
+        self.assertEqual(r.status, 403, r)
+
+    def test_callout_allowlist(self):
+        """allowed_http_call_clusters: a callout elsewhere is refused (BadArgument, as an unknown
+        cluster) and counted."""
+        p = self.start(extra="allowed_http_call_clusters: [backend]")
+        r = http_request(self.port, "GET", "/echo", headers={"authorization": "Bearer good"})
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(self.stat(p, "wasm.http_auth.capability_denied"), 1)
+
+    def test_capability_restriction(self):
+        """capability_restriction_config without proxy_on_request_headers: that callback never
+        runs (as in Envoy), so nothing is checked and the request goes through."""
+        self.start(extra="capability_restriction_config: {allowed_capabilities: {proxy_log: {}, "
+                         "proxy_on_context_create: {}, proxy_get_property: {}}}")
+        r = http_request(self.port, "GET", "/echo", headers={"authorization": "Bearer bad"})
+        self.assertEqual(r.status, 200, r)
 
     def test_client_going_away_cancels_the_callout(self):
         slow = self.start_upstream()

@@ -88,13 +88,23 @@ private:
 template <auto Fn> struct HostFn;
 template <class R, class... A, R (*Fn)(HostCall&, A...)> struct HostFn<Fn> {
   static HostFunction make(std::string qualified, unsigned allow) {
-    return HostFunction::make([qualified = std::move(qualified), allow](HostCallContext& raw,
-                                                                        A... args) -> R {
+    // capability_restriction_config names functions without their module.
+    std::string name = qualified.substr(qualified.find('.') + 1);
+    const bool wasi = qualified.rfind("env.", 0) != 0;
+    return HostFunction::make([qualified = std::move(qualified), name = std::move(name), wasi,
+                               allow](HostCallContext& raw, A... args) -> R {
       auto* instance = static_cast<WasmInstance*>(raw.vm().hostData());
       if (!instance) {
         // Only a module start function can get here: it runs inside instantiate().
         raw.trap(qualified + " called before the Proxy-Wasm instance was set up");
         return R();
+      }
+      if (instance->capabilitiesRestricted() && !instance->capabilityAllowed(name)) {
+        instance->capabilityDenied(name);
+        if constexpr (std::is_void_v<R>)
+          return;
+        else
+          return R(wasi ? wasi::kNosys : word(WasmResult::Unimplemented));
       }
       if (const char* why = HostCall::restriction(*instance, allow)) {
         raw.trap("restricted callback: " + qualified + " is not allowed " + why);

@@ -15,6 +15,11 @@ constexpr uint32_t kMaxStreamType = 3;
 // ---------------------------------------------------------------------------------------------
 // Header maps
 
+// Hidden headers (PluginInfo::hidden_headers) apply to the HTTP maps (types 0..3).
+bool hidesHeaders(HostCall& c, uint32_t type) {
+  return type <= uint32_t(MapType::HttpResponseTrailers) && !c.plugin().hidden_headers.empty();
+}
+
 // A writable map, creating trailers when the embedder allows it (Envoy's add*Trailers from the
 // last body callback). nullptr: not writable now (BadArgument).
 http::HeaderMap* writableMap(HostCall& c, MapType type) {
@@ -33,8 +38,18 @@ uint32_t proxyGetHeaderMapPairs(HostCall& c, uint32_t type, uint32_t ret_ptr_ptr
   // Unavailable maps are empty, never an error (the Rust SDK accepts only Ok).
   MapRef ref = c.context().headerMap(MapType(type));
   std::string data;
-  if (ref.map && !ref.map->empty())
-    data = serializePairs(ref.map->entries());
+  if (ref.map && !ref.map->empty()) {
+    if (hidesHeaders(c, type)) {
+      std::vector<std::pair<std::string_view, std::string_view>> visible;
+      for (const auto& [k, v] : ref.map->entries())
+        if (!c.plugin().isHidden(k))
+          visible.emplace_back(k, v);
+      if (!visible.empty())
+        data = serializePairs(visible);
+    } else {
+      data = serializePairs(ref.map->entries());
+    }
+  }
   return word(c.returnBytes(data, ret_ptr_ptr, ret_size_ptr));
 }
 
@@ -49,10 +64,19 @@ uint32_t proxySetHeaderMapPairs(HostCall& c, uint32_t type, uint32_t ptr, uint32
     return word(WasmResult::BadArgument);
   // Malformed input parses as empty: the map is cleared and the call succeeds (cpp-host).
   Pairs pairs = lowerCasedPairs(*data);
+  // Hidden headers survive: the guest cannot see them, so it cannot mean to drop them.
+  std::vector<std::pair<std::string, std::string>> kept;
+  if (hidesHeaders(c, type))
+    for (const auto& [k, v] : map->entries())
+      if (c.plugin().isHidden(k))
+        kept.emplace_back(k, v);
   map->clear();
-  map->reserve(pairs.size());
-  for (auto& [k, v] : pairs)
+  map->reserve(pairs.size() + kept.size());
+  for (auto& [k, v] : kept)
     map->add(std::move(k), std::move(v));
+  for (auto& [k, v] : pairs)
+    if (!(hidesHeaders(c, type) && c.plugin().isHidden(k)))
+      map->add(std::move(k), std::move(v));
   c.context().onHeaderMapModified(MapType(type));
   return word(WasmResult::Ok);
 }
@@ -73,7 +97,9 @@ uint32_t proxyGetHeaderMapValue(HostCall& c, uint32_t type, uint32_t key_ptr, ui
     if (c.callback() != Callback::Log)
       return word(WasmResult::BadArgument);
   } else {
-    value = ref.map->get(http::toLower(*key)); // first value only, as Envoy
+    const std::string lower = http::toLower(*key);
+    if (!(hidesHeaders(c, type) && c.plugin().isHidden(lower)))
+      value = ref.map->get(lower); // first value only, as Envoy
   }
   if (!value) {
     if (!v010)
@@ -95,6 +121,8 @@ uint32_t addOrReplace(HostCall& c, uint32_t type, uint32_t key_ptr, uint32_t key
     return word(WasmResult::InvalidMemoryAccess);
   http::HeaderMap* map = writableMap(c, MapType(type));
   if (!map)
+    return word(WasmResult::BadArgument);
+  if (hidesHeaders(c, type) && c.plugin().isHidden(http::toLower(*key)))
     return word(WasmResult::BadArgument);
   if constexpr (Replace)
     map->set(http::toLower(*key), *value);
@@ -124,6 +152,8 @@ uint32_t proxyRemoveHeaderMapValue(HostCall& c, uint32_t type, uint32_t key_ptr,
   MapRef ref = c.context().headerMap(MapType(type));
   if (!ref.map || !ref.writable)
     return word(WasmResult::BadArgument);
+  if (hidesHeaders(c, type) && c.plugin().isHidden(http::toLower(*key)))
+    return word(WasmResult::BadArgument);
   // Ok even when absent.
   if (ref.map->remove(http::toLower(*key)) > 0)
     c.context().onHeaderMapModified(MapType(type));
@@ -138,8 +168,14 @@ uint32_t proxyGetHeaderMapSize(HostCall& c, uint32_t type, uint32_t ret_size_ptr
   // are BadArgument too. The call-response / gRPC maps (4..7) are never writable but readable.
   if (!ref.map || (!ref.writable && type <= uint32_t(MapType::HttpResponseTrailers)))
     return word(WasmResult::BadArgument);
-  // Envoy's HeaderMap::byteSize(): sum of key and value lengths, not a count.
-  return word(c.writeU32(ret_size_ptr, uint32_t(ref.map->byteSize()))
+  // Envoy's HeaderMap::byteSize(): sum of key and value lengths, not a count (of what the
+  // guest may see).
+  size_t size = ref.map->byteSize();
+  if (hidesHeaders(c, type))
+    for (const auto& [k, v] : ref.map->entries())
+      if (c.plugin().isHidden(k))
+        size -= k.size() + v.size();
+  return word(c.writeU32(ret_size_ptr, uint32_t(size))
                   ? WasmResult::Ok
                   : WasmResult::InvalidMemoryAccess);
 }

@@ -65,7 +65,10 @@ WasmInstance::WasmInstance(std::shared_ptr<CompiledModule> module, AbiVersion ve
       plugin_(std::make_shared<const PluginInfo>(std::move(config.plugin))),
       environment_(std::move(config.environment)),
       vm_context_(config.vm_log ? std::move(config.vm_log) : defaultSink(prefixOf(*plugin_)),
-                  config.vm_log_level) {}
+                  config.vm_log_level) {
+  allowed_capabilities_ = std::move(config.allowed_capabilities);
+  on_capability_denied_ = std::move(config.on_capability_denied);
+}
 
 WasmInstance::~WasmInstance() {
   kept_.clear();
@@ -106,7 +109,10 @@ namespace {
 // an error (cpp-host fails the VM with "Bad function signature").
 template <class Sig>
 Status resolve(WasmVm& vm, const std::string& module, std::string_view name,
-               std::optional<WasmFunction<Sig>>& out) {
+               std::optional<WasmFunction<Sig>>& out, const WasmInstance* restrict = nullptr) {
+  // A callback outside allowed_capabilities is treated as not exported (cpp-host).
+  if (restrict != nullptr && name.rfind("proxy_on_", 0) == 0 && !restrict->capabilityAllowed(name))
+    return okStatus();
   auto actual = vm.functionType(name);
   if (!actual)
     return okStatus();
@@ -123,7 +129,7 @@ Status resolve(WasmVm& vm, const std::string& module, std::string_view name,
 Status WasmInstance::resolveExports() {
   WasmVm& vm = *vm_;
   const std::string& m = module_->name();
-#define WG_RESOLVE(name, member) WG_RETURN_IF_ERROR(resolve(vm, m, name, member))
+#define WG_RESOLVE(name, member) WG_RETURN_IF_ERROR(resolve(vm, m, name, member, this))
   // Allocator: malloc first, proxy_on_memory_allocate only without it (cpp-host; the spec
   // says the opposite, see ABI doc 0.2).
   if (vm.functionType("malloc"))

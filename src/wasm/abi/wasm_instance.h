@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -64,6 +65,15 @@ struct PluginInfo {
   // Envoy's allow_on_headers_stop_iteration: when false a headers StopIteration (1) is reported
   // as StopAllIterationAndWatermark (4), as Envoy does by default.
   bool allow_on_headers_stop_iteration = false;
+  // Request/response header and trailer names (lower-case) the guest may neither read nor
+  // change: absent from reads, BadArgument for writes, kept by set_header_map_pairs.
+  std::vector<std::string> hidden_headers;
+  bool isHidden(std::string_view lower_name) const {
+    for (const auto& h : hidden_headers)
+      if (h == lower_name)
+        return true;
+    return false;
+  }
 };
 
 // " <name> <root_id> <vm_id>" with empty parts left out (Envoy's prefix).
@@ -87,6 +97,13 @@ struct InstanceConfig {
   uint32_t vm_log_level = 2; // info; what proxy_get_log_level answers on the VM context
   // Runs once the VM exists, before _initialize/_start: e.g. to put it under a watchdog.
   std::function<void(WasmInstance&)> before_startup;
+  // Envoy's capability_restriction_config.allowed_capabilities: when set, only these hostcalls
+  // (by name, "proxy_log", "fd_write", ...) and proxy_on_* callbacks are available. A denied
+  // hostcall answers Unimplemented (WASI: ENOSYS) without running; a denied callback is never
+  // called (as cpp-host). Memory management and start-up exports are always allowed.
+  std::optional<std::set<std::string, std::less<>>> allowed_capabilities;
+  // Told about each denied hostcall (by name).
+  std::function<void(std::string_view)> on_capability_denied;
 };
 
 // The guest call the instance is making; host functions use it to decide what is available
@@ -166,6 +183,16 @@ public:
   std::string failureReason() const { return vm_->failureReason(); }
   // Whether the module exports a function with this name (any signature).
   bool hasExport(std::string_view name) const { return vm_->functionType(name).has_value(); }
+
+  // capability_restriction_config: false for a hostcall or callback the plugin may not use.
+  bool capabilityAllowed(std::string_view name) const {
+    return !allowed_capabilities_ || allowed_capabilities_->count(name) != 0;
+  }
+  bool capabilitiesRestricted() const { return allowed_capabilities_.has_value(); }
+  void capabilityDenied(std::string_view name) {
+    if (on_capability_denied_)
+      on_capability_denied_(name);
+  }
 
   // ---- contexts
   uint32_t allocateContextId();
@@ -352,6 +379,8 @@ private:
   std::vector<Frame> frames_;
   std::vector<std::function<void()>> after_call_;
   std::vector<std::shared_ptr<void>> kept_;
+  std::optional<std::set<std::string, std::less<>>> allowed_capabilities_;
+  std::function<void(std::string_view)> on_capability_denied_;
   std::atomic<int64_t> call_started_ns_{0};
   std::atomic<uint8_t> running_callback_{0};
 

@@ -1,5 +1,7 @@
 #include "extensions/common/wasm/plugin_config.h"
 
+#include "http/header_map.h"
+
 #include <cstdlib>
 
 #include "config/loader_internal.h"
@@ -184,7 +186,34 @@ Result<PluginConfig> parsePluginConfig(const YAML::Node& node, const std::string
     // Envoy: failure_policy wins when set; the deprecated fail_open otherwise.
     pc.failure_policy = has_policy ? p : (fail_open ? FailurePolicy::FailOpen : FailurePolicy::FailClosed);
     WG_RETURN_IF_ERROR(r.getBool("allow_on_headers_stop_iteration", pc.allow_on_headers_stop_iteration));
-    WG_RETURN_IF_ERROR(r.unsupported("capability_restriction_config", "not implemented yet"));
+    WG_RETURN_IF_ERROR(r.getObject("capability_restriction_config", [&](ObjectReader& cr) -> Status {
+      YAML::Node allowed = cr.take("allowed_capabilities");
+      if (!allowed || allowed.IsNull())
+        return okStatus();
+      if (!allowed.IsMap())
+        return fieldError(cr.pathOf("allowed_capabilities"),
+                          "expected a map of capability name to SanitizationConfig ({})");
+      std::set<std::string, std::less<>> names;
+      for (const auto& e : allowed) {
+        const std::string name = e.first.as<std::string>();
+        if (e.second && !e.second.IsNull() && !(e.second.IsMap() && e.second.size() == 0))
+          return fieldError(cr.pathOf("allowed_capabilities") + "." + name,
+                            "SanitizationConfig has no fields: use {}");
+        names.insert(name);
+      }
+      if (!names.empty()) // Envoy: an empty map allows everything
+        pc.allowed_capabilities = std::move(names);
+      return okStatus();
+    }));
+    std::vector<std::string> hidden;
+    WG_RETURN_IF_ERROR(r.getStringList("hidden_headers", hidden));
+    for (auto& h : hidden)
+      pc.hidden_headers.push_back(http::toLower(h));
+    if (r.has("allowed_http_call_clusters")) {
+      std::vector<std::string> clusters;
+      WG_RETURN_IF_ERROR(r.getStringList("allowed_http_call_clusters", clusters));
+      pc.allowed_http_call_clusters = std::set<std::string, std::less<>>(clusters.begin(), clusters.end());
+    }
     WG_RETURN_IF_ERROR(r.getObject("reload_config", [&](ObjectReader& rc) -> Status {
       return rc.getObject("backoff", [&](ObjectReader& b) -> Status {
         std::optional<std::chrono::milliseconds> base, max;

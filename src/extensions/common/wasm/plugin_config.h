@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +65,12 @@ struct PluginConfig {
   FailurePolicy failure_policy = FailurePolicy::FailClosed;
   ReloadConfig reload;
   SandboxLimits limits;
+  // capability_restriction_config.allowed_capabilities (unset or empty: everything).
+  std::optional<std::set<std::string, std::less<>>> allowed_capabilities;
+  // wasmgate: request/response headers the plugin can neither see nor change (lower-case).
+  std::vector<std::string> hidden_headers;
+  // wasmgate: the clusters proxy_http_call may reach (unset: any).
+  std::optional<std::set<std::string, std::less<>>> allowed_http_call_clusters;
   // Envoy's allow_on_headers_stop_iteration: a headers "pause" (1) is a real StopIteration
   // (body keeps flowing to the plugin) instead of StopAllIterationAndWatermark.
   bool allow_on_headers_stop_iteration = false;

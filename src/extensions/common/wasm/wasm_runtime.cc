@@ -57,6 +57,12 @@ abi::InstanceConfig instanceConfig(const Plugin& plugin) {
   cfg.environment = plugin.config.vm.environment;
   cfg.vm_log = [&plugin](uint32_t level, std::string_view msg) { logFromPlugin(plugin, level, msg); };
   cfg.vm_log_level = pluginLogLevel();
+  cfg.allowed_capabilities = plugin.config.allowed_capabilities;
+  if (cfg.allowed_capabilities)
+    cfg.on_capability_denied = [&plugin](std::string_view name) {
+      plugin.counters->capability_denied.inc();
+      WG_DEBUG("wasm plugin '{}': {} refused by capability_restriction_config", plugin.log_name, name);
+    };
   return cfg;
 }
 
@@ -107,7 +113,8 @@ PluginStats::PluginStats(stats::Store& store, const std::string& prefix)
       callback_timeouts(store.counter(prefix + "callback_timeouts")),
       memory_limit_hits(store.counter(prefix + "memory_limit_hits")),
       restarts(store.counter(prefix + "restarts")),
-      crash_loop(store.gauge(prefix + "crash_loop")) {}
+      crash_loop(store.gauge(prefix + "crash_loop")),
+      capability_denied(store.counter(prefix + "capability_denied")) {}
 
 bool FailureTracker::record(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mu_);
@@ -269,6 +276,13 @@ abi::WasmResult RootContext::httpCall(std::string_view cluster,
     token = next_callout_token_++;
     return abi::WasmResult::Ok;
   }
+  if (plugin_.config.allowed_http_call_clusters &&
+      plugin_.config.allowed_http_call_clusters->count(cluster) == 0) {
+    plugin_.counters->capability_denied.inc();
+    WG_WARN("wasm plugin '{}': proxy_http_call to cluster '{}' refused (not in allowed_http_call_clusters)",
+            plugin_.log_name, cluster);
+    return abi::WasmResult::BadArgument; // what an unknown cluster answers
+  }
   upstream::ThreadLocalCluster* target = services_.cluster_manager->get(cluster);
   if (target == nullptr)
     return abi::WasmResult::BadArgument;
@@ -423,6 +437,7 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
   info->vm_configuration = config.vm.configuration;
   info->plugin_configuration = config.configuration;
   info->allow_on_headers_stop_iteration = config.allow_on_headers_stop_iteration;
+  info->hidden_headers = config.hidden_headers;
   plugin->info = info;
   // The runtime is part of the code's identity: a native plugin's "code" is its name.
   // The memory limit is compiled into the module, so it is part of the cache key too.

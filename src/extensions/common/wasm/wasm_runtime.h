@@ -39,6 +39,8 @@ struct PluginStats {
   stats::Counter& memory_limit_hits; // ... of which the VM had grown to its memory limit
   stats::Counter& restarts;          // FAIL_RELOAD replaced a failed VM
   stats::Gauge& crash_loop;          // 1 once the crash-loop limit stopped the reloads
+  stats::Counter& capability_denied; // hostcalls refused by capability_restriction_config or
+                                     // the callout allowlist
 };
 
 // FAIL_RELOAD bookkeeping shared by the workers: recent failures, the backoff before the next

@@ -14,18 +14,23 @@ namespace {
 
 std::string encodeInt(int64_t v) { return encodePropertyInt(v); }
 
-std::string encodeMap(const http::HeaderMap& map) {
+// Without the plugin's hidden headers.
+std::string encodeMap(const http::HeaderMap& map, const abi::PluginInfo& plugin) {
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   for (const auto& [k, v] : map)
-    pairs.emplace_back(k, v);
+    if (!plugin.isHidden(k))
+      pairs.emplace_back(k, v);
   return abi::serializePairs(pairs);
 }
 
-// Values of a header, comma-joined (the property form).
-std::optional<std::string> headerValue(const http::HeaderMap* map, std::string_view name) {
+// Values of a header, comma-joined (the property form); a hidden header is absent.
+std::optional<std::string> headerValue(const http::HeaderMap* map, std::string_view name,
+                                       const abi::PluginInfo& plugin) {
   if (map == nullptr)
     return std::nullopt;
   std::string lower = http::toLower(name);
+  if (plugin.isHidden(lower))
+    return std::nullopt;
   std::optional<std::string> out;
   for (const auto& [k, v] : *map) {
     if (k != lower)
@@ -548,17 +553,18 @@ abi::WasmResult WasmFilter::getProperty(std::string_view path, std::string& valu
     if (key == "method")
       return str(rq->method());
     if (key == "referer" || key == "useragent" || key == "id") {
-      auto v = headerValue(rq, key == "referer" ? "referer" : key == "useragent" ? "user-agent" : "x-request-id");
+      auto v = headerValue(rq, key == "referer" ? "referer" : key == "useragent" ? "user-agent" : "x-request-id",
+                           *plugin_.plugin().info);
       if (!v)
         return abi::WasmResult::NotFound;
       return str(*v);
     }
     if (key == "headers") {
       if (seg.size() > 2) {
-        auto v = headerValue(rq, seg[2]);
+        auto v = headerValue(rq, seg[2], *plugin_.plugin().info);
         return v ? str(*v) : abi::WasmResult::NotFound;
       }
-      value = encodeMap(*rq);
+      value = encodeMap(*rq, *plugin_.plugin().info);
       return abi::WasmResult::Ok;
     }
     if (key == "total_size")
@@ -582,10 +588,10 @@ abi::WasmResult WasmFilter::getProperty(std::string_view path, std::string& valu
       if (map == nullptr)
         return abi::WasmResult::NotFound;
       if (seg.size() > 2) {
-        auto v = headerValue(map, seg[2]);
+        auto v = headerValue(map, seg[2], *plugin_.plugin().info);
         return v ? str(*v) : abi::WasmResult::NotFound;
       }
-      value = encodeMap(*map);
+      value = encodeMap(*map, *plugin_.plugin().info);
       return abi::WasmResult::Ok;
     }
     if (key == "total_size")
