@@ -121,10 +121,15 @@ bool FailureTracker::record(std::chrono::steady_clock::time_point now) {
   failures_.push_back(now);
   while (!failures_.empty() && now - failures_.front() > config_.window)
     failures_.pop_front();
-  // Exponential backoff by the failures in the window: base, 2x base, ... up to max.
-  auto backoff = config_.base_interval;
-  for (size_t i = 1; i < failures_.size() && backoff < config_.max_interval; ++i)
-    backoff *= 2;
+  // Backoff by consecutive failures: none after a VM that served streams, then base, 2x base,
+  // ... up to max.
+  const uint32_t consecutive = consecutive_.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::chrono::milliseconds backoff{0};
+  if (consecutive > 1) {
+    backoff = config_.base_interval;
+    for (uint32_t i = 2; i < consecutive && backoff < config_.max_interval; ++i)
+      backoff *= 2;
+  }
   next_reload_ = now + std::min(backoff, config_.max_interval);
   if (!looping_ && failures_.size() >= config_.max_crashes) {
     looping_ = true;

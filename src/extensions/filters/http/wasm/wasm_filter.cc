@@ -303,6 +303,8 @@ void WasmFilter::onDestroy() {
     return;
   auto& instance = plugin_.instance();
   if (!instance.failed()) {
+    if (!failed_)
+      plugin_.plugin().failures->noteHealthy();
     (void)instance.onDone(id_);
     (void)instance.onDelete(id_);
   } else {
