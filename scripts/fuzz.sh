@@ -10,8 +10,16 @@ for bin in build-fuzz/fuzz/*_fuzz; do
   [ -x "$bin" ] || continue
   name="$(basename "$bin" _fuzz)"
   corpus="fuzz/corpus/$name"
+  mkdir -p "$corpus"
   work="build-fuzz/corpus-$name"
   mkdir -p "$work"
+  if [ "$name" = wasm_module ]; then
+    # Seeds: the test suite's modules and, when built, the example plugins.
+    for wat in tests/wasm/abi/data/*.wat tests/integration/data/*.wat; do
+      wat2wasm --debug-names "$wat" -o "$work/seed-$(basename "$wat" .wat).wasm" 2>/dev/null || true
+    done
+    cp build/plugins/*.wasm "$work/" 2>/dev/null || true
+  fi
   dict=()
   if [ -f "fuzz/$name.dict" ]; then dict=(-dict="fuzz/$name.dict"); fi
   if [ -f "fuzz/${name%%_*}.dict" ]; then dict=(-dict="fuzz/${name%%_*}.dict"); fi

@@ -15,6 +15,7 @@
 #include "config/loader.h"
 #include "config/loader_internal.h"
 #include "config/yaml_json.h"
+#include "extensions/common/wasm/wasm_runtime.h"
 #include "network/listener.h"
 #include "server/config_builder.h"
 
@@ -326,6 +327,13 @@ void Server::installAdminHandlers() {
     r.body = dump.dump(2) + "\n";
     return r;
   });
+  admin_->addHandler("/wasm", "Proxy-Wasm plugins: runtime, failure policy, limits, state, failure counters",
+                     [](const AdminRequest&) {
+                       AdminResponse r;
+                       r.content_type = "application/json";
+                       r.body = extensions::wasm::pluginStatusJson();
+                       return r;
+                     });
   admin_->addHandler("/listeners", "print listener info", [this](const AdminRequest&) {
     AdminResponse r;
     for (const auto& l : snapshot_->listeners)

@@ -282,6 +282,9 @@ public:
   // possible: that call returns "terminated (callback took too long)"; other VMs on the same
   // thread are unaffected. The VM is failed afterwards either way.
   virtual void terminate() = 0;
+  // Fails the VM from the host side (a guest broke the ABI contract, e.g. returned a status
+  // that does not exist): later calls return an error, as after a trap. The first reason stays.
+  virtual void fail(const std::string& reason) = 0;
 
   // ---- embedder data: lets host functions find their owner without thread-locals.
   void setHostData(void* data) { host_data_ = data; }

@@ -6,7 +6,8 @@
   * FAIL_OPEN: the plugin is skipped and the request reaches the upstream.
   * FAIL_RELOAD: a fresh VM after reload_config.backoff (which traps again here), the proxy
     logs the reload, wasm.<plugin>.restarts counts it; after crash_loop.max_crashes failures
-    the reloads stop (wasm.<plugin>.crash_loop = 1) and requests fail closed.
+    the reloads stop (wasm.<plugin>.crash_loop = 1, state "crash_loop" on the admin page
+    /wasm) and requests fail closed.
   * An endless loop in proxy_on_request_headers is stopped by max_callback_duration (503 for
     that request, wasm.<plugin>.callback_timeouts); one in proxy_on_configure is a startup
     error, not a hung proxy.
@@ -15,6 +16,7 @@
 The modules are hand-written WAT (data/*.wat) assembled with wat2wasm.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -149,6 +151,13 @@ class WasmFailureTest(WasmgateTestCase):
         self.assertEqual(self.stat(p, "wasm.trapper.restarts"), 2)
         self.assertEqual(self.stat(p, "wasm.trapper.crash_loop"), 1)
         self.assertIn("not reloading it any more", p.logs())
+        # The admin page says so too.
+        plugins = json.loads(p.admin_request("GET", "/wasm").body)
+        self.assertEqual(len(plugins), 1, plugins)
+        self.assertEqual(plugins[0]["name"], "trapper")
+        self.assertEqual(plugins[0]["state"], "crash_loop")
+        self.assertEqual(plugins[0]["failure_policy"], "FAIL_RELOAD")
+        self.assertEqual((plugins[0]["crashes"], plugins[0]["restarts"]), (3, 2))
         self.assertEqual(self.up.non_health_requests(), [])
         self.assertEqual(http_request(self.port2, "GET", "/ok").status, 200)
 

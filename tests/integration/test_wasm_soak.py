@@ -159,8 +159,10 @@ class SoakTest(WasmgateTestCase):
         self.assertGreater(stats["wasm.chaos.callback_timeouts"], 0, stats)
         self.assertGreater(stats["wasm.chaos.restarts"], 0, stats)
         self.assertEqual(stats["wasm.chaos.crash_loop"], 0, stats)
-        # Flat memory: failed VMs are freed, not accumulated.
-        self.assertLess(after - before, 64 * 1024, (before, after))
+        # Flat memory: failed VMs are freed, not accumulated. (Not under ASan: its quarantine
+        # holds freed memory back on purpose; the leak checker covers that build instead.)
+        if os.environ.get("WG_SANITIZED") != "1":
+            self.assertLess(after - before, 64 * 1024, (before, after))
         print(f"\n[soak] {SECONDS:.0f}s: chaos {chaos_r['requests']} req ({chaos_r['non2xx']} failed), "
               f"plain {plain_r['requests']} req, {stats}, RSS {before} -> {after} KiB")
 

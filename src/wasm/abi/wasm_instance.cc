@@ -36,6 +36,25 @@ uint32_t toFilterHeadersStatus(uint32_t guest_status, bool allow_stop_iteration)
   }
 }
 
+std::optional<std::string> invalidFilterStatus(Callback callback, uint32_t guest_status) {
+  const char* name;
+  const char* type;
+  uint32_t max;
+  switch (callback) {
+  case Callback::RequestHeaders: name = "proxy_on_request_headers"; type = "FilterHeadersStatus"; max = 4; break;
+  case Callback::ResponseHeaders: name = "proxy_on_response_headers"; type = "FilterHeadersStatus"; max = 4; break;
+  case Callback::RequestBody: name = "proxy_on_request_body"; type = "FilterDataStatus"; max = 3; break;
+  case Callback::ResponseBody: name = "proxy_on_response_body"; type = "FilterDataStatus"; max = 3; break;
+  case Callback::RequestTrailers: name = "proxy_on_request_trailers"; type = "FilterTrailersStatus"; max = 1; break;
+  case Callback::ResponseTrailers: name = "proxy_on_response_trailers"; type = "FilterTrailersStatus"; max = 1; break;
+  default: return std::nullopt; // metadata: the value is ignored
+  }
+  if (guest_status <= max)
+    return std::nullopt;
+  return std::string(name) + " returned " + std::to_string(guest_status) + ", which is not a " +
+         type + " (0-" + std::to_string(max) + ")";
+}
+
 uint32_t toFilterDataStatus(uint32_t guest_status) { return guest_status > 3 ? 3 : guest_status; }
 
 uint32_t toFilterTrailersStatus(uint32_t guest_status) { return guest_status == 0 ? 0 : 1; }
@@ -349,6 +368,12 @@ Result<FilterCallResult> WasmInstance::invokeFilter(const Fn<uint32_t(A...)>& fn
   }
   out.guest_status = guest;
   out.local_response_sent = local_reply;
+  if (auto bad = local_reply ? std::nullopt : invalidFilterStatus(callback, guest)) {
+    // A status outside the ABI's enum is a broken plugin, not a pause: fail the VM so the
+    // failure policy answers instead of leaving the stream stopped for ever.
+    vm_->fail(*bad);
+    return Status::error(*bad);
+  }
   switch (callback) {
   case Callback::RequestHeaders:
   case Callback::ResponseHeaders:
@@ -401,6 +426,21 @@ void WasmInstance::runAfterCallActions() {
     for (auto& action : actions)
       action();
   }
+}
+
+Result<uint64_t> WasmInstance::callExportRaw(uint32_t context_id, uint32_t function,
+                                             std::span<const uint64_t> args) {
+  HostContext* context = &vm_context_;
+  if (context_id != 0) {
+    auto entered = enter(context_id);
+    if (!entered.ok())
+      return entered.status();
+    context = *entered;
+  } else if (vm_->failed()) {
+    return Status::error("wasm VM has failed: " + vm_->failureReason());
+  }
+  FrameScope frame(*this, context, Callback::Other);
+  return vm_->callRaw(function, args);
 }
 
 Result<uint32_t> WasmInstance::allocate(uint32_t size) {

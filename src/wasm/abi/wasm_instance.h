@@ -161,6 +161,10 @@ struct FilterCallResult {
 uint32_t toFilterHeadersStatus(uint32_t guest_status, bool allow_stop_iteration);
 uint32_t toFilterDataStatus(uint32_t guest_status);
 uint32_t toFilterTrailersStatus(uint32_t guest_status);
+// Why a raw HTTP callback result is outside its ABI enum (headers 0-4, data 0-3, trailers
+// 0-1), or nullopt when it is valid. The instance fails the VM on such a result (unless a local
+// reply was sent, which makes the value moot) instead of treating it as a pause.
+std::optional<std::string> invalidFilterStatus(Callback callback, uint32_t guest_status);
 
 class WasmInstance {
 public:
@@ -249,6 +253,10 @@ public:
   // embedder extensions and tests.
   template <WasmResultType R = void, WasmInt... A>
   CallResult<R> callExport(uint32_t context_id, std::string_view name, A... args);
+  // The same for an export found at run time (WasmVm::findFunction), arguments as raw 64-bit
+  // values in the function's parameter order (fuzzers, generic embedders).
+  Result<uint64_t> callExportRaw(uint32_t context_id, uint32_t function,
+                                 std::span<const uint64_t> args);
 
   // Allocates `size` bytes with the guest's allocator on the VM context, hostcalls restricted
   // (ABI doc 0.2). 0 is returned as is (the caller treats it as failure).

@@ -233,8 +233,28 @@ TEST_F(Instance, StatusMapping) {
   load("probe_v021", std::move(c));
   ASSERT_TRUE(callVoid(0, "set_ret", 1).ok());
   EXPECT_EQ(inst().onRequestHeaders(stream().contextId(), 1, false)->status, 1u);
-  ASSERT_TRUE(callVoid(0, "set_ret", 9).ok());
+  ASSERT_TRUE(callVoid(0, "set_ret", 4).ok());
   EXPECT_EQ(inst().onRequestHeaders(stream().contextId(), 1, false)->status, 4u);
+}
+
+TEST_F(Instance, StatusOutsideTheEnumFailsTheVm) {
+  EXPECT_FALSE(invalidFilterStatus(Callback::RequestHeaders, 4));
+  EXPECT_FALSE(invalidFilterStatus(Callback::RequestBody, 3));
+  EXPECT_FALSE(invalidFilterStatus(Callback::ResponseTrailers, 1));
+  EXPECT_FALSE(invalidFilterStatus(Callback::RequestMetadata, 77)); // ignored by Envoy too
+  EXPECT_TRUE(invalidFilterStatus(Callback::ResponseBody, 4));
+  EXPECT_TRUE(invalidFilterStatus(Callback::RequestTrailers, 2));
+
+  load("probe_v021");
+  ASSERT_TRUE(callVoid(0, "set_ret", 0xdeadbeef).ok());
+  auto r = inst().onRequestHeaders(stream().contextId(), 1, false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("proxy_on_request_headers returned 3735928559, which is not a "
+                           "FilterHeadersStatus (0-4)"),
+            std::string::npos)
+      << r.error();
+  EXPECT_TRUE(inst().failed());
+  EXPECT_FALSE(inst().onResponseHeaders(stream().contextId(), 1, false).ok());
 }
 
 TEST_F(Instance, TcpCallbacks) {
@@ -292,14 +312,16 @@ TEST_F(Instance, V010HeaderCallbacksHaveNoEndOfStream) {
   const uint32_t id = r.contextId();
   auto h = inst().onRequestHeaders(id, 3, true);
   ASSERT_TRUE(h.ok()) << h.error();
-  EXPECT_EQ(h->guest_status, 103u);
-  EXPECT_EQ(inst().onResponseHeaders(id, 4, true)->guest_status, 204u);
+  EXPECT_EQ(u32(0x8000), 103u);
+  ASSERT_TRUE(inst().onResponseHeaders(id, 4, true).ok());
+  EXPECT_EQ(u32(0x8004), 204u);
 }
 
 TEST_F(Instance, V020HeaderCallbacksHaveEndOfStream) {
   load("probe_v020");
   FakeContext& r = newRoot();
-  EXPECT_EQ(inst().onRequestHeaders(r.contextId(), 3, true)->guest_status, 31u);
+  ASSERT_TRUE(inst().onRequestHeaders(r.contextId(), 3, true).ok());
+  EXPECT_EQ(u32(0x8000), 31u);
 }
 
 // ---------------------------------------------------------------------------------------------

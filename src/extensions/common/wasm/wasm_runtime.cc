@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
 #include <openssl/sha.h>
 
 #include "common/logger.h"
@@ -424,6 +425,67 @@ abi::WasmResult RootContext::setSharedData(std::string_view key, std::string_vie
   return r;
 }
 
+namespace {
+
+// Plugins loaded by this process, for /wasm; expired entries are dropped when listed.
+struct LoadedPlugins {
+  std::mutex mu;
+  std::vector<std::weak_ptr<const Plugin>> plugins;
+};
+LoadedPlugins& loadedPlugins() {
+  static LoadedPlugins* l = new LoadedPlugins; // used by the admin thread until exit
+  return *l;
+}
+
+const char* policyName(FailurePolicy p) {
+  switch (p) {
+  case FailurePolicy::FailOpen: return "FAIL_OPEN";
+  case FailurePolicy::FailReload: return "FAIL_RELOAD";
+  case FailurePolicy::FailClosed: break;
+  }
+  return "FAIL_CLOSED";
+}
+
+} // namespace
+
+std::string pluginStatusJson() {
+  std::vector<PluginSharedPtr> plugins;
+  {
+    auto& l = loadedPlugins();
+    std::lock_guard lock(l.mu);
+    std::erase_if(l.plugins, [](const auto& w) { return w.expired(); });
+    for (const auto& w : l.plugins)
+      if (auto p = w.lock())
+        plugins.push_back(std::move(p));
+  }
+  nlohmann::json out = nlohmann::json::array();
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& p : plugins) {
+    const PluginConfig& c = p->config;
+    const PluginStats& st = *p->counters;
+    const char* state = p->failures->crashLooping() ? "crash_loop"
+                        : c.failure_policy == FailurePolicy::FailReload &&
+                                !p->failures->reloadAllowed(now)
+                            ? "reload_backoff"
+                            : "ok";
+    out.push_back({{"name", c.name},
+                   {"root_id", c.root_id},
+                   {"vm_id", c.vm.vm_id},
+                   {"runtime", c.vm.runtime},
+                   {"code", c.vm.code_origin},
+                   {"failure_policy", policyName(c.failure_policy)},
+                   {"memory_limit_bytes", c.limits.memory_limit_bytes},
+                   {"max_callback_duration_ms", c.limits.max_callback_duration.count()},
+                   {"state", state},
+                   {"crashes", st.crashes.value()},
+                   {"callback_timeouts", st.callback_timeouts.value()},
+                   {"memory_limit_hits", st.memory_limit_hits.value()},
+                   {"restarts", st.restarts.value()},
+                   {"capability_denied", st.capability_denied.value()}});
+  }
+  return out.dump(2) + "\n";
+}
+
 Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* stats) {
   auto plugin = std::make_shared<Plugin>();
   plugin->config = config;
@@ -484,6 +546,11 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
     return Status::error(config.path + ": " + s.message());
   (void)(*instance)->onDone(root.contextId());
   (void)(*instance)->onDelete(root.contextId());
+  {
+    auto& l = loadedPlugins();
+    std::lock_guard lock(l.mu);
+    l.plugins.push_back(plugin);
+  }
   return PluginSharedPtr(std::move(plugin));
 }
 

@@ -89,6 +89,11 @@ using PluginSharedPtr = std::shared_ptr<const Plugin>;
 // false or traps, is an error naming the plugin and the reason.
 Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* stats = nullptr);
 
+// The admin page /wasm: every plugin still configured (one entry per filter/service config,
+// so a plugin used twice shows twice), as a JSON array: identity, runtime, failure policy,
+// sandbox limits, state ("ok", "reload_backoff", "crash_loop") and the wasm.<plugin>.* counters.
+std::string pluginStatusJson();
+
 class RootContext;
 
 // What a worker thread lends the plugins running on it: its event loop (timers) and its

@@ -435,10 +435,10 @@ public:
   // Native code cannot be interrupted: the running call finishes, later ones are refused.
   void terminate() override { terminated_.store(true, std::memory_order_relaxed); }
 
-  void fail(std::string reason) {
+  void fail(const std::string& reason) override {
     if (!failed_) {
       failed_ = true;
-      failure_ = std::move(reason);
+      failure_ = reason;
     }
   }
 

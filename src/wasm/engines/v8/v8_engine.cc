@@ -426,6 +426,8 @@ private:
     return slot.Get(iso);
   }
 
+  void fail(const std::string& reason) override { markFailed(reason); }
+
   void markFailed(const std::string& reason) {
     std::lock_guard lock(reason_mu_);
     if (failure_reason_.empty())

@@ -18,10 +18,11 @@
     (local.get $p))
 
   ;; Returns 100 + num_headers so the test sees the arguments arrived in 0.1.0's shape.
+  ;; The header callbacks record what they got at 0x8000 (request) and 0x8004 (response).
   (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (result i32)
-    (i32.add (i32.const 100) (local.get $n)))
+    (i32.store (i32.const 0x8000) (i32.add (i32.const 100) (local.get $n))) (i32.const 0))
   (func (export "proxy_on_response_headers") (param $ctx i32) (param $n i32) (result i32)
-    (i32.add (i32.const 200) (local.get $n)))
+    (i32.store (i32.const 0x8004) (i32.add (i32.const 200) (local.get $n))) (i32.const 0))
   ;; proxy_get_configuration inside on_configure: the plugin configuration, logged.
   (func (export "proxy_on_configure") (param $ctx i32) (param $size i32) (result i32)
     (drop (call $proxy_get_configuration (i32.const 0x900) (i32.const 0x904)))
