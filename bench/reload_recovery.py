@@ -62,7 +62,7 @@ static_resources:
               config:
                 name: chaos
                 failure_policy: FAIL_RELOAD
-                crash_loop: {{max_crashes: 1000000000, window: 1s}}
+                crash_loop: {{max_crashes: 1000000, window: 1s}}
                 vm_config:
                   runtime: envoy.wasm.runtime.v8
                   code: {{local: {{filename: {module}}}}}

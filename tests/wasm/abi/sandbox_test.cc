@@ -1,10 +1,18 @@
 // The sandbox rules the ABI layer enforces for the embedder: hidden headers
 // (PluginInfo::hidden_headers) and capability_restriction_config
-// (InstanceConfig::allowed_capabilities), against the probe module.
+// (InstanceConfig::allowed_capabilities), against the probe module; and the CPU watchdog
+// (extensions/common/wasm/watchdog) stopping an endless loop in any callback.
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+
 #include "abi_fixture.h"
+#include "extensions/common/wasm/watchdog.h"
 #include "wasm/abi/pairs.h"
 
 namespace wasmgate::wasm::abi::testing {
@@ -79,6 +87,61 @@ TEST_F(Sandbox, CapabilityRestrictionRefusesHostcallsAndSkipsCallbacks) {
   const auto before = record(7); // proxy_on_request_headers
   ASSERT_TRUE(inst().onRequestHeaders(ctx, 1, true).ok());
   EXPECT_EQ(record(7), before);
+}
+
+TEST_F(Sandbox, EndlessLoopInEveryCallbackIsTerminated) {
+  using Call = std::function<Status(WasmInstance&, uint32_t root, uint32_t stream)>;
+  auto status = [](const auto& r) { return r.ok() ? Status() : Status::error(r.error()); };
+  const std::vector<std::pair<uint32_t, Call>> cases = {
+      {1, [](WasmInstance& i, uint32_t r, uint32_t s) { return i.onContextCreate(s, r); }},
+      {2, [&](WasmInstance& i, uint32_t r, uint32_t) { return status(i.onVmStart(r, 0)); }},
+      {3, [&](WasmInstance& i, uint32_t r, uint32_t) { return status(i.onConfigure(r, 0)); }},
+      {4, [](WasmInstance& i, uint32_t r, uint32_t) { return i.onTick(r); }},
+      {5, [](WasmInstance& i, uint32_t r, uint32_t) { return i.onQueueReady(r, 1); }},
+      {6, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onRequestHeaders(s, 1, false)); }},
+      {7, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onRequestBody(s, 1, true)); }},
+      {8, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onRequestTrailers(s, 1)); }},
+      {9, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onResponseHeaders(s, 1, false)); }},
+      {10, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onResponseBody(s, 1, true)); }},
+      {11, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onResponseTrailers(s, 1)); }},
+      {12, [](WasmInstance& i, uint32_t, uint32_t s) { return i.onLog(s); }},
+      {13, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onDone(s)); }},
+      {14, [](WasmInstance& i, uint32_t, uint32_t s) { return i.onDelete(s); }},
+      {15, [](WasmInstance& i, uint32_t r, uint32_t) { return i.onHttpCallResponse(r, 1, 0, 0, 0); }},
+      {16, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onNewConnection(s)); }},
+      {17, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onDownstreamData(s, 1, false)); }},
+      {18, [&](WasmInstance& i, uint32_t, uint32_t s) { return status(i.onUpstreamData(s, 1, false)); }},
+      {19, [](WasmInstance& i, uint32_t, uint32_t s) { return i.onDownstreamConnectionClose(s, 0); }},
+      {20, [](WasmInstance& i, uint32_t, uint32_t s) { return i.onUpstreamConnectionClose(s, 0); }},
+      {99, [&](WasmInstance& i, uint32_t, uint32_t) { return status(i.allocate(16)); }},
+  };
+  for (const auto& [id, call] : cases) {
+    SCOPED_TRACE("callback #" + std::to_string(id));
+    load("loop_everywhere");
+    FakeContext& r = newRoot();
+    FakeContext& s = newStream(r);
+    ASSERT_TRUE(inst().onContextCreate(r.contextId(), 0).ok());
+    if (id != 1)
+      ASSERT_TRUE(inst().onContextCreate(s.contextId(), r.contextId()).ok());
+    ASSERT_TRUE(callVoid(0, "loop_in", id).ok());
+    // Told on the watchdog's thread, after the terminate, possibly after the call returned.
+    auto timed_out = std::make_shared<std::atomic<bool>>(false);
+    auto watch = extensions::wasm::CallWatchdog::global().watch(
+        inst(), std::chrono::milliseconds(20), std::chrono::milliseconds(20),
+        [timed_out] { timed_out->store(true); });
+    const auto started = std::chrono::steady_clock::now();
+    Status result = call(inst(), r.contextId(), s.contextId());
+    const auto took = std::chrono::steady_clock::now() - started;
+    watch.reset(); // before the instance it watches
+    EXPECT_FALSE(result.ok());
+    EXPECT_NE(result.message().find("terminated"), std::string::npos) << result.message();
+    EXPECT_TRUE(inst().failed());
+    for (int i = 0; i < 200 && !timed_out->load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(timed_out->load());
+    EXPECT_LT(took, std::chrono::seconds(2));
+    instance.reset();
+  }
 }
 
 } // namespace
