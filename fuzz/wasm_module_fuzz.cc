@@ -48,6 +48,9 @@ WasmEngine& engine() {
   return *e;
 }
 
+const std::string& messageOf(const Status& s) { return s.message(); }
+template <class T> const std::string& messageOf(const Result<T>& r) { return r.error(); }
+
 // Runs one lifecycle step; once the VM failed every later step must be refused.
 template <class R> void step(WasmInstance& instance, bool& failed, const R& result) {
   if (failed) {
@@ -55,7 +58,7 @@ template <class R> void step(WasmInstance& instance, bool& failed, const R& resu
     return;
   }
   if (!result.ok()) {
-    CHECK(!result.error().empty(), "an error without a message");
+    CHECK(!messageOf(result).empty(), "an error without a message");
     failed = instance.failed();
   }
 }
