@@ -94,21 +94,31 @@ struct V8Handles {
 
 class IsolateHolder {
 public:
-  // The calling thread's isolate, created on first use. It stays entered on its thread, so the
-  // Isolate::Scope of each call is a counter bump rather than V8's per-thread-data lookup under
-  // a mutex; it is exited when the thread ends, and VMs still alive keep it until destroyed.
+  // The calling thread's isolate, created on first use. It stays entered on its thread with its
+  // context, under a handle scope that lives as long: a guest call then needs no Isolate::Scope
+  // or Context::Scope, and its own HandleScope reuses that scope's handle block instead of
+  // allocating and freeing one per call (together ~1k instructions per request, callgrind).
+  // All three are left when the thread ends; VMs still alive keep the isolate until destroyed.
   static std::shared_ptr<IsolateHolder> forCurrentThread() {
     struct ThreadSlot {
       std::shared_ptr<IsolateHolder> holder;
+      // v8::HandleScope may not be heap-allocated; it lives in place here, created after the
+      // isolate was entered and destroyed before it is left, so scopes stay properly nested.
+      alignas(v8::HandleScope) unsigned char scope[sizeof(v8::HandleScope)];
       ~ThreadSlot() {
-        if (holder)
-          holder->isolate_->Exit();
+        if (!holder)
+          return;
+        holder->context()->Exit();
+        reinterpret_cast<v8::HandleScope*>(scope)->~HandleScope();
+        holder->isolate_->Exit();
       }
     };
     thread_local ThreadSlot slot;
     if (!slot.holder) {
       slot.holder = std::make_shared<IsolateHolder>();
       slot.holder->isolate_->Enter();
+      ::new (slot.scope) v8::HandleScope(slot.holder->isolate_);
+      slot.holder->context()->Enter();
     }
     return slot.holder;
   }
@@ -536,11 +546,10 @@ Result<uint64_t> V8Vm::callRaw(uint32_t function, std::span<const uint64_t> args
                          " arguments, expected " + type.toString());
   holder_->collectGraves();
 
+  // The isolate and its context are entered for good on the owner thread (forCurrentThread).
   v8::Isolate* iso = holder_->isolate();
-  v8::Isolate::Scope isolate_scope(iso);
   v8::HandleScope handle_scope(iso);
   auto ctx = holder_->context();
-  v8::Context::Scope context_scope(ctx);
   auto fn = exportedFunction(iso, ctx, function);
   if (fn.IsEmpty())
     return Status::error("export '" + exported.name + "' is not available (still instantiating?)");
