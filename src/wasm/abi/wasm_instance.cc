@@ -237,7 +237,7 @@ uint32_t WasmInstance::allocateContextId() {
   do {
     if (++next_context_id_ == 0)
       next_context_id_ = 1;
-  } while (contexts_.count(next_context_id_));
+  } while (contexts_.contains(next_context_id_));
   return next_context_id_;
 }
 
@@ -245,28 +245,28 @@ Status WasmInstance::registerContext(HostContext& context, std::shared_ptr<const
   const uint32_t id = context.contextId();
   if (id == 0)
     return Status::error("context id 0 is reserved for the VM context");
-  auto [it, inserted] = contexts_.try_emplace(id);
+  auto [reg, inserted] = contexts_.tryEmplace(id);
   if (!inserted)
     return Status::error("context id " + std::to_string(id) + " is already registered");
-  it->second.context = &context;
-  it->second.plugin = std::move(plugin);
+  reg->context = &context;
+  reg->plugin = std::move(plugin);
   return okStatus();
 }
 
 void WasmInstance::unregisterContext(uint32_t context_id) {
-  auto it = contexts_.find(context_id);
-  if (it == contexts_.end())
+  const Registration* reg = contexts_.find(context_id);
+  if (!reg)
     return;
   // A call still running on it falls back to the VM context rather than a dangling pointer.
   for (Frame& f : frames_)
-    if (f.context == it->second.context)
+    if (f.context == reg->context)
       f.context = nullptr;
-  contexts_.erase(it);
+  contexts_.erase(context_id);
 }
 
 HostContext* WasmInstance::findContext(uint32_t context_id) const {
-  auto it = contexts_.find(context_id);
-  return it == contexts_.end() ? nullptr : it->second.context;
+  const Registration* reg = contexts_.find(context_id);
+  return reg ? reg->context : nullptr;
 }
 
 Callback WasmInstance::currentCallback() const {
@@ -301,9 +301,9 @@ void WasmInstance::markLocalResponseSent() {
 }
 
 const PluginInfo& WasmInstance::pluginOf(HostContext& context) const {
-  auto it = contexts_.find(context.rootContext().contextId());
-  if (it != contexts_.end() && it->second.plugin)
-    return *it->second.plugin;
+  const Registration* reg = contexts_.find(context.rootContext().contextId());
+  if (reg && reg->plugin)
+    return *reg->plugin;
   return *plugin_;
 }
 
@@ -368,7 +368,8 @@ Result<FilterCallResult> WasmInstance::invokeFilter(const Fn<uint32_t(A...)>& fn
   }
   out.guest_status = guest;
   out.local_response_sent = local_reply;
-  if (auto bad = local_reply ? std::nullopt : invalidFilterStatus(callback, guest)) {
+  // (Statuses 0 and 1 are valid for every HTTP callback: skip the lookup on the common path.)
+  if (auto bad = local_reply || guest <= 1 ? std::nullopt : invalidFilterStatus(callback, guest)) {
     // A status outside the ABI's enum is a broken plugin, not a pause: fail the VM so the
     // failure policy answers instead of leaving the stream stopped for ever.
     vm_->fail(*bad);
@@ -457,7 +458,7 @@ Status WasmInstance::onContextCreate(uint32_t context_id, uint32_t parent_contex
   auto entered = enter(context_id);
   if (!entered.ok())
     return entered.status();
-  Registration& reg = contexts_[context_id];
+  Registration& reg = *contexts_.find(context_id); // present: enter() found it
   if (reg.created)
     return Status::error("context " + std::to_string(context_id) + " was already created");
   if (parent_context_id != 0 && !findContext(parent_context_id))
@@ -512,7 +513,7 @@ Status WasmInstance::onDelete(uint32_t context_id) {
     return entered.status();
   }
   Status s;
-  if (contexts_[context_id].created)
+  if (contexts_.find(context_id)->created) // present: enter() found it
     s = invoke(on_delete_, Callback::Delete, context_id, context_id);
   unregisterContext(context_id);
   return s;

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/flat_id_map.h"
 #include "common/status.h"
 #include "wasm/abi/abi_version.h"
 #include "wasm/abi/host_context.h"
@@ -382,7 +383,7 @@ private:
 
   void runAfterCallActions();
 
-  std::unordered_map<uint32_t, Registration> contexts_;
+  FlatIdMap<Registration> contexts_; // no allocation per stream registration
   uint32_t next_context_id_ = 0;
   std::vector<Frame> frames_;
   std::vector<std::function<void()>> after_call_;
