@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "fake_context.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engines/v8/v8_engine.h"
@@ -29,16 +30,6 @@ using namespace wasmgate;
 using namespace wasmgate::wasm;
 using namespace wasmgate::wasm::abi;
 using wasmgate::wasm::abi::testing::FakeContext;
-
-[[noreturn]] void violation(const char* what, const std::string& detail = {}) {
-  std::fprintf(stderr, "invariant violated: %s %s\n", what, detail.c_str());
-  std::abort();
-}
-#define CHECK(cond, detail)                                                                        \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violation(#cond, detail);                                                                    \
-  } while (0)
 
 // Probe memory layout (as tests/wasm/abi/abi_fixture.h).
 constexpr uint32_t kScratch = 0x1000, kScratchSize = 0x2000, kOutPtr = 0x3000, kOutSize = 0x3004;
@@ -85,7 +76,7 @@ Probe& probe() {
     p->engine = createV8Engine();
     std::FILE* f = std::fopen(WG_FUZZ_PROBE_MODULE, "rb");
     if (!f)
-      violation("probe module missing", WG_FUZZ_PROBE_MODULE);
+      fuzzViolation("probe module missing", WG_FUZZ_PROBE_MODULE);
     std::string bytes;
     char buf[65536];
     for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
@@ -93,7 +84,7 @@ Probe& probe() {
     std::fclose(f);
     auto m = p->engine->compile(bytes, "probe_v021");
     if (!m.ok())
-      violation("probe module does not compile", m.error());
+      fuzzViolation("probe module does not compile", m.error());
     p->module = *m;
     return p;
   }();

@@ -10,23 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "wasm/abi/pairs.h"
 
-namespace {
-
 using namespace wasmgate::wasm::abi;
-
-[[noreturn]] void violation(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violation(#cond);                                                                            \
-  } while (0)
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

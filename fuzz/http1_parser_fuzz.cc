@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "http/http1/parser.h"
 
 namespace {
@@ -19,16 +20,6 @@ using wasmgate::http::http1::ParseError;
 using wasmgate::http::http1::Parser;
 using wasmgate::http::http1::ParserCallbacks;
 using wasmgate::http::http1::ParserLimits;
-
-[[noreturn]] void violation(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violation(#cond);                                                                            \
-  } while (0)
 
 bool isTchar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
@@ -160,7 +151,7 @@ Outcome runOnce(Parser::Type type, const ParserLimits& limits, bool head, bool p
       }
       CHECK(consumed == n);
       if (++idle_rounds > 1000000)
-        violation("no progress");
+        fuzzViolation("no progress", "");
     }
     return true;
   };

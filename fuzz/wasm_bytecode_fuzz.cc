@@ -10,21 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "wasm/bytecode.h"
 
 namespace {
 
 using namespace wasmgate::wasm;
-
-[[noreturn]] void violation(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violation(#cond);                                                                            \
-  } while (0)
 
 void checkModule(std::string_view bytes, const ModuleInfo& m) {
   CHECK(m.imported_functions <= m.function_types.size());

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "extensions/common/wasm/watchdog.h"
 #include "fake_context.h"
 #include "wasm/abi/wasm_instance.h"
@@ -29,16 +30,6 @@ using namespace wasmgate::wasm;
 using namespace wasmgate::wasm::abi;
 using wasmgate::extensions::wasm::CallWatchdog;
 using wasmgate::wasm::abi::testing::FakeContext;
-
-[[noreturn]] void violation(const char* what, const std::string& detail = {}) {
-  std::fprintf(stderr, "invariant violated: %s %s\n", what, detail.c_str());
-  std::abort();
-}
-#define CHECK(cond, detail)                                                                        \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violation(#cond, detail);                                                                    \
-  } while (0)
 
 constexpr uint64_t kMemoryLimit = 16u << 20;
 constexpr std::chrono::milliseconds kCallLimit{100};

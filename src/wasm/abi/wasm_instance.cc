@@ -431,17 +431,19 @@ void WasmInstance::runAfterCallActions() {
 
 Result<uint64_t> WasmInstance::callExportRaw(uint32_t context_id, uint32_t function,
                                              std::span<const uint64_t> args) {
-  HostContext* context = &vm_context_;
-  if (context_id != 0) {
-    auto entered = enter(context_id);
-    if (!entered.ok())
-      return entered.status();
-    context = *entered;
-  } else if (vm_->failed()) {
-    return Status::error("wasm VM has failed: " + vm_->failureReason());
-  }
-  FrameScope frame(*this, context, Callback::Other);
+  auto context = exportCallContext(context_id);
+  if (!context.ok())
+    return context.status();
+  FrameScope frame(*this, *context, Callback::Other);
   return vm_->callRaw(function, args);
+}
+
+Result<HostContext*> WasmInstance::exportCallContext(uint32_t context_id) {
+  if (context_id != 0)
+    return enter(context_id);
+  if (vm_->failed())
+    return Status::error("wasm VM has failed: " + vm_->failureReason());
+  return &vm_context_;
 }
 
 Result<uint32_t> WasmInstance::allocate(uint32_t size) {

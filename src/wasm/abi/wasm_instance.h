@@ -352,6 +352,8 @@ private:
 
   // Failed-VM and registration checks shared by every callback.
   Result<HostContext*> enter(uint32_t context_id);
+  // callExport*: a registered context (enter()), or the VM context for id 0.
+  Result<HostContext*> exportCallContext(uint32_t context_id);
   // The argument types come from the export's signature only (no deduction from the call).
   template <class... A>
   Status invoke(const Fn<void(A...)>& fn, Callback callback, uint32_t context_id,
@@ -435,16 +437,10 @@ private:
 
 template <WasmResultType R, WasmInt... A>
 CallResult<R> WasmInstance::callExport(uint32_t context_id, std::string_view name, A... args) {
-  HostContext* context = &vm_context_;
-  if (context_id != 0) {
-    auto entered = enter(context_id);
-    if (!entered.ok())
-      return entered.status();
-    context = *entered;
-  } else if (vm_->failed()) {
-    return Status::error("wasm VM has failed: " + vm_->failureReason());
-  }
-  FrameScope frame(*this, context, Callback::Other);
+  auto context = exportCallContext(context_id);
+  if (!context.ok())
+    return context.status();
+  FrameScope frame(*this, *context, Callback::Other);
   return vm_->call<R>(name, args...);
 }
 

@@ -121,8 +121,9 @@ TEST_F(Sandbox, EndlessLoopInEveryCallbackIsTerminated) {
     FakeContext& r = newRoot();
     FakeContext& s = newStream(r);
     ASSERT_TRUE(inst().onContextCreate(r.contextId(), 0).ok());
-    if (id != 1)
+    if (id != 1) {
       ASSERT_TRUE(inst().onContextCreate(s.contextId(), r.contextId()).ok());
+    }
     ASSERT_TRUE(callVoid(0, "loop_in", id).ok());
     // Told on the watchdog's thread, after the terminate, possibly after the call returned.
     auto timed_out = std::make_shared<std::atomic<bool>>(false);
