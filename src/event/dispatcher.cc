@@ -181,12 +181,17 @@ void Dispatcher::runPosted() {
 }
 
 void Dispatcher::runDeferredDeletes() {
-  // Deleting may schedule more deletions.
+  // Deleting may schedule more deletions: they land in to_delete_ and run in the next turn of
+  // the loop. The two vectors trade places so both keep their capacity (no allocation per
+  // request), and a nested call (a destructor running the loop) leaves the work to this one.
+  if (deleting_now_)
+    return;
+  deleting_now_ = true;
   while (!to_delete_.empty()) {
-    std::vector<DeferredDeletablePtr> batch;
-    batch.swap(to_delete_);
-    batch.clear();
+    deleting_.swap(to_delete_);
+    deleting_.clear();
   }
+  deleting_now_ = false;
 }
 
 void Dispatcher::runActivations() {

@@ -117,6 +117,8 @@ private:
   std::mutex post_lock_;
   std::vector<std::function<void()>> posted_;
   std::vector<DeferredDeletablePtr> to_delete_;
+  std::vector<DeferredDeletablePtr> deleting_; // the batch being deleted (runDeferredDeletes)
+  bool deleting_now_ = false;
   std::vector<FileEvent*> activated_;
   std::thread::id thread_id_;
 };

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/recycled.h"
 #include "http/conn_manager.h"
 
 namespace wasmgate::http {
@@ -84,7 +85,8 @@ private:
 
 class ActiveStream : public RequestDecoder,
                      public FilterChainFactoryCallbacks,
-                     public event::DeferredDeletable {
+                     public event::DeferredDeletable,
+                     public Recycled<ActiveStream> { // ~1.3 KB, one per request
 public:
   ActiveStream(ConnectionManager& cm, ResponseEncoder& encoder, const http1::MessageInfo& info);
   ~ActiveStream() override;
