@@ -3,7 +3,9 @@
 // One request/response exchange on a downstream connection: its headers, filter chain,
 // stream info, timers and access logging. Owned by the ConnectionManager.
 
+#include <cstddef>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <vector>
 
@@ -125,9 +127,15 @@ public:
   HeaderMap response_trailers_;
   bool has_request_trailers_ = false;
   bool has_response_trailers_ = false;
-  std::vector<std::unique_ptr<ActiveDecoderFilter>> decoder_filters_;
-  std::vector<std::unique_ptr<ActiveEncoderFilter>> encoder_filters_; // in encode order
-  std::vector<DownstreamWatermarkCallbacks*> watermark_callbacks_;
+  // The per-stream lists below (filters, watermark callbacks, log handlers) take their
+  // storage from this inline arena, not from malloc: a typical chain needs ~150 bytes; longer
+  // ones spill to the heap. Declared before the lists, so it outlives them.
+  alignas(std::max_align_t) std::byte list_storage_[256];
+  std::pmr::monotonic_buffer_resource list_arena_{list_storage_, sizeof(list_storage_),
+                                                  std::pmr::new_delete_resource()};
+  std::pmr::vector<std::unique_ptr<ActiveDecoderFilter>> decoder_filters_{&list_arena_};
+  std::pmr::vector<std::unique_ptr<ActiveEncoderFilter>> encoder_filters_{&list_arena_}; // in encode order
+  std::pmr::vector<DownstreamWatermarkCallbacks*> watermark_callbacks_{&list_arena_};
   ConnectionManager& cm_;
   uint64_t id_;
 
@@ -195,7 +203,7 @@ private:
   void onRequestTimeout();
 
   ResponseEncoder& encoder_;
-  std::vector<AccessLogHandlerSharedPtr> log_handlers_;
+  std::pmr::vector<AccessLogHandlerSharedPtr> log_handlers_{&list_arena_};
   const router::RouteEntry* cached_route_ = nullptr;
   bool route_cached_ = false;
   bool decode_done_ = false;   // a response decision ended request processing
