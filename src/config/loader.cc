@@ -456,8 +456,8 @@ Result<Bootstrap> loadFromText(std::string_view text, const std::string& source)
 } // namespace
 } // namespace detail
 
-Result<Bootstrap> loadBootstrapFromString(std::string_view yaml_or_json) {
-  return detail::loadFromText(yaml_or_json, "");
+Result<Bootstrap> loadBootstrapFromString(std::string_view yaml_or_json, const std::string& source) {
+  return detail::loadFromText(yaml_or_json, source);
 }
 
 Result<Bootstrap> loadBootstrapFromFile(const std::string& path) {

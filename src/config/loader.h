@@ -13,7 +13,8 @@
 
 namespace wasmgate::config {
 
-Result<Bootstrap> loadBootstrapFromString(std::string_view yaml_or_json);
+// `source` (a file name) prefixes YAML syntax errors.
+Result<Bootstrap> loadBootstrapFromString(std::string_view yaml_or_json, const std::string& source = "");
 // File errors and YAML syntax errors name the file ("<file>:<line>:<col>: ...").
 Result<Bootstrap> loadBootstrapFromFile(const std::string& path);
 

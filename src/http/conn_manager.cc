@@ -68,7 +68,10 @@ ConnectionManager::ConnectionManager(WorkerContext& worker, network::ConnectionP
   listener_stats_.downstream_cx_total.inc();
   listener_stats_.downstream_cx_active.inc();
   idle_timer_ = worker_.dispatcher().createTimer([this] {
-    config_->stats->downstream_cx_idle_timeout.inc();
+    if (drain_idle_grace_.count() > 0)
+      config_->stats->downstream_cx_drain_close.inc();
+    else
+      config_->stats->downstream_cx_idle_timeout.inc();
     closeConnection(network::CloseType::FlushWrite);
   });
   resetIdleTimer();
@@ -86,8 +89,13 @@ ConnectionManager::ConnectionManager(WorkerContext& worker, network::ConnectionP
 ConnectionManager::~ConnectionManager() = default;
 
 void ConnectionManager::resetIdleTimer() {
-  if (idle_timer_ && config_->idle_timeout.count() > 0 && !stream_)
-    idle_timer_->enableTimer(config_->idle_timeout);
+  if (!idle_timer_ || stream_)
+    return;
+  auto timeout = config_->idle_timeout;
+  if (drain_idle_grace_.count() > 0 && (timeout.count() <= 0 || drain_idle_grace_ < timeout))
+    timeout = drain_idle_grace_;
+  if (timeout.count() > 0)
+    idle_timer_->enableTimer(timeout);
 }
 
 void ConnectionManager::closeConnection(network::CloseType type) {
@@ -104,6 +112,15 @@ void ConnectionManager::onDrain() {
   } else {
     codec_.setCloseAfterResponse();
   }
+}
+
+void ConnectionManager::onListenerUpdated(std::chrono::milliseconds idle_grace) {
+  if (closed_ || draining_)
+    return;
+  // Not draining_: a request that arrives is still read and served, then the connection closes.
+  codec_.setCloseAfterResponse();
+  drain_idle_grace_ = std::max(idle_grace, std::chrono::milliseconds(1));
+  resetIdleTimer();
 }
 
 void ConnectionManager::onData(Buffer& data, bool end_stream) {

@@ -99,6 +99,10 @@ public:
 
   // Drain: finish the current request, then close (Connection: close on the response).
   void onDrain() override;
+  // Reload: the next response (on the old configuration, which the connection holds) carries
+  // Connection: close, so keep-alive clients move to the new configuration without a request
+  // caught by a close; an idle connection closes after `idle_grace` if no request comes.
+  void onListenerUpdated(std::chrono::milliseconds idle_grace) override;
   network::Connection& connection() override { return *connection_; }
 
   // network::ConnectionCallbacks
@@ -131,6 +135,7 @@ private:
   event::TimerPtr headers_timer_;
   bool closed_ = false;
   bool draining_ = false;
+  std::chrono::milliseconds drain_idle_grace_{0}; // > 0 after a listener update
   bool above_watermark_ = false;
   bool dispatching_ = false;
   bool stream_complete_pending_ = false;

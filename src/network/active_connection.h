@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 // What a worker owns per accepted connection (an HTTP connection manager or a TCP proxy
 // session), and what those need from their worker.
 
@@ -31,6 +33,10 @@ class ActiveConnection : public event::DeferredDeletable {
 public:
   // Stop taking new work and close when idle (SIGTERM drain).
   virtual void onDrain() = 0;
+  // The listener's configuration was replaced (config reload). The connection may finish on
+  // the configuration it started with; `idle_grace` bounds how long an idle one is kept.
+  // TCP sessions keep relaying (closing them would cut a byte stream).
+  virtual void onListenerUpdated(std::chrono::milliseconds idle_grace) { (void)idle_grace; }
   virtual Connection& connection() = 0;
 };
 

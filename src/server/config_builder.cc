@@ -112,13 +112,17 @@ Result<tcp::TcpProxyConfigConstSharedPtr> buildTcpProxy(const std::vector<config
 } // namespace
 
 Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap, stats::Store& store,
-                                             upstream::ClusterManager* cm, bool validate_only) {
+                                             upstream::ClusterManager* cm, BuildOptions options) {
+  const bool validate_only = options.validate_only;
   auto snap = std::make_shared<Snapshot>();
   snap->bootstrap = bootstrap;
-  for (const auto& tag : bootstrap.stats_tags)
-    if (Status s = store.addTagExtractor(tag.tag_name, tag.regex); !s.ok())
-      return Status::error(tag.path + ": " + s.message());
+  if (options.process_wide)
+    for (const auto& tag : bootstrap.stats_tags)
+      if (Status s = store.addTagExtractor(tag.tag_name, tag.regex); !s.ok())
+        return Status::error(tag.path + ": " + s.message());
   for (const auto& e : bootstrap.bootstrap_extensions) {
+    if (!options.process_wide)
+      break;
     extensions::BootstrapExtensionFactory* factory = extensions::findBootstrapExtensionFactory(e.name);
     if (factory == nullptr) {
       std::string known;

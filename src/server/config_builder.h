@@ -15,8 +15,15 @@ class ClusterManager;
 
 namespace wasmgate::server {
 
+struct BuildOptions {
+  bool validate_only = false;
+  // False for a config reload: bootstrap extensions (services) and stats tag extractors keep
+  // running from the first build; only the listeners' chains are built again.
+  bool process_wide = true;
+};
+
 Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap, stats::Store& store,
                                              upstream::ClusterManager* cluster_manager,
-                                             bool validate_only);
+                                             BuildOptions options);
 
 } // namespace wasmgate::server

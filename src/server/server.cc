@@ -14,6 +14,7 @@
 #include "common/logger.h"
 #include "config/loader.h"
 #include "config/loader_internal.h"
+#include "config/reload.h"
 #include "config/yaml_json.h"
 #include "extensions/common/wasm/wasm_runtime.h"
 #include "network/listener.h"
@@ -21,10 +22,6 @@
 
 namespace wasmgate::server {
 
-namespace {
-
-
-} // namespace
 
 Server::Server(Options options) : options_(std::move(options)) {}
 
@@ -60,7 +57,7 @@ int Server::validate() {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  auto snap = buildSnapshot(*cfg, store_, &cm, true);
+  auto snap = buildSnapshot(*cfg, store_, &cm, {.validate_only = true});
   if (!snap.ok()) {
     std::cerr << "error: " << snap.error() << "\n";
     return 1;
@@ -71,6 +68,17 @@ int Server::validate() {
 }
 
 int Server::run() {
+  // Signals are read from a signalfd on the main loop. Blocked first thing, so that every
+  // thread inherits the mask (V8's platform threads and the watchdog start while plugins load):
+  // a signal must not find a thread where its default action would kill the process.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
   auto cfg = loadConfig();
   if (!cfg.ok()) {
     WG_ERROR("error initializing configuration: {}", cfg.error());
@@ -82,20 +90,17 @@ int Server::run() {
     WG_ERROR("error initializing configuration: {}", s.message());
     return 1;
   }
-  auto snap = buildSnapshot(bootstrap_, store_, cluster_manager_.get(), false);
-  if (!snap.ok()) {
-    WG_ERROR("error initializing configuration: {}", snap.error());
-    return 1;
+  {
+    auto snap = buildSnapshot(bootstrap_, store_, cluster_manager_.get(), {});
+    if (!snap.ok()) {
+      WG_ERROR("error initializing configuration: {}", snap.error());
+      return 1;
+    }
+    snapshot_ = std::move(*snap); // the only reference: a reload must be able to free it
   }
-  snapshot_ = *snap;
+  reload_success_ = &store_.counter("server.config_reload.success");
+  reload_failure_ = &store_.counter("server.config_reload.failure");
 
-  // Signals are read from a signalfd on the main loop.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr); // inherited by the worker threads
   signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   signal_event_ = std::make_unique<event::FileEvent>(main_, signal_fd_, [this](uint32_t) {
     signalfd_siginfo si;
@@ -103,6 +108,9 @@ int Server::run() {
       if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
         WG_INFO("caught signal {}: draining", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
         startDrain();
+      } else if (si.ssi_signo == SIGHUP) {
+        WG_INFO("caught SIGHUP: reloading the configuration");
+        (void)reloadConfig(); // logs the outcome
       }
     }
   });
@@ -127,8 +135,7 @@ int Server::run() {
   // SO_REUSEPORT to the same (resolved) port.
   size_t n = std::max<uint32_t>(1, options_.concurrency);
   std::vector<std::vector<int>> fds(n);
-  auto mutable_snap = std::const_pointer_cast<Snapshot>(snapshot_);
-  for (auto& l : mutable_snap->listeners) {
+  for (auto& l : std::const_pointer_cast<Snapshot>(snapshot_)->listeners) {
     auto first = network::createListenSocket(l.address, true);
     if (!first.ok()) {
       WG_ERROR("listener '{}': {}", l.name, first.error());
@@ -164,6 +171,52 @@ int Server::run() {
   main_.run();
   shutdown();
   return 0;
+}
+
+Status Server::reloadConfig() {
+  Status result = [this]() -> Status {
+    if (options_.config_path.empty())
+      return Status::error("the configuration was given inline (--config-yaml): start with "
+                           "-c <file> to reload it");
+    if (draining_)
+      return Status::error("the server is draining");
+    auto text = config::detail::readFileContents(options_.config_path, "config");
+    if (!text.ok())
+      return text.status();
+    auto cfg = config::loadBootstrapFromString(*text, options_.config_path);
+    if (!cfg.ok())
+      return cfg.status();
+    // A file that loads is valid YAML/JSON, so these parse.
+    WG_RETURN_IF_ERROR(config::checkReloadable(yaml_text_, *text));
+    auto built = buildSnapshot(*cfg, store_, cluster_manager_.get(), {.process_wide = false});
+    if (!built.ok())
+      return built.status();
+    // Same listeners in the same order (checked above): keep what the first build resolved
+    // and what open connections reference (listener stats), and the services.
+    auto snap = std::const_pointer_cast<Snapshot>(*built);
+    for (size_t i = 0; i < snap->listeners.size(); ++i) {
+      snap->listeners[i].address = snapshot_->listeners[i].address;
+      snap->listeners[i].stats = snapshot_->listeners[i].stats;
+    }
+    snap->main_thread_initializers = snapshot_->main_thread_initializers;
+    snap->worker_initializers = snapshot_->worker_initializers;
+    snap->main_thread_finalizers = snapshot_->main_thread_finalizers;
+    snapshot_ = std::move(snap);
+    yaml_text_ = std::move(*text);
+    for (auto& w : workers_)
+      w->updateSnapshot(snapshot_, options_.drain_time);
+    return okStatus();
+  }();
+  if (result.ok()) {
+    reload_success_->inc();
+    WG_INFO("configuration reloaded from '{}': new connections use the new filter chains",
+            options_.config_path);
+  } else {
+    reload_failure_->inc();
+    WG_ERROR("configuration reload refused: {} (still serving the previous configuration)",
+             result.message());
+  }
+  return result;
 }
 
 void Server::startDrain() {
@@ -334,6 +387,14 @@ void Server::installAdminHandlers() {
                        r.body = extensions::wasm::pluginStatusJson();
                        return r;
                      });
+  admin_->addHandler("/reload", "re-read the config file and apply its listeners' filter chains (as SIGHUP)",
+                     [this](const AdminRequest&) {
+                       AdminResponse r;
+                       Status s = reloadConfig();
+                       r.status = s.ok() ? 200 : 400;
+                       r.body = s.ok() ? "OK\n" : "error: " + s.message() + "\n";
+                       return r;
+                     }, /*mutates_state=*/true);
   admin_->addHandler("/listeners", "print listener info", [this](const AdminRequest&) {
     AdminResponse r;
     for (const auto& l : snapshot_->listeners)

@@ -39,6 +39,11 @@ public:
 
 private:
   Result<config::Bootstrap> loadConfig();
+  // SIGHUP and POST /reload: re-reads the config file and applies what can change at runtime,
+  // the listeners' filter chains (HTTP filters and their plugins, routes, access logs,
+  // connection manager and tcp_proxy settings). Anything else that changed refuses the whole
+  // reload with an error naming the field; the running configuration stays.
+  Status reloadConfig();
   void installAdminHandlers();
   void startDrain();
   void checkDrained();
@@ -72,7 +77,9 @@ private:
   bool draining_ = false;
   event::TimerPtr drain_check_timer_;
   event::MonotonicTime drain_deadline_;
-  std::string yaml_text_; // the config as given, for /config_dump
+  std::string yaml_text_; // the config as given, for /config_dump and reload comparisons
+  stats::Counter* reload_success_ = nullptr; // server.config_reload.success / .failure
+  stats::Counter* reload_failure_ = nullptr;
   std::chrono::system_clock::time_point start_time_ = std::chrono::system_clock::now();
 };
 

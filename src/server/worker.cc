@@ -4,6 +4,7 @@
 
 #include "accesslog/access_logger.h"
 #include "common/logger.h"
+#include "extensions/common/wasm/wasm_runtime.h"
 
 namespace wasmgate::server {
 
@@ -25,17 +26,15 @@ void Worker::start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds)
   }
   flush_timer_ = dispatcher_.createTimer([this] {
     accesslog::flushThreadBuffers();
+    // Plugins whose configuration a reload replaced, once their last stream is gone.
+    extensions::wasm::releaseRetiredThreadLocalPlugins();
     flush_timer_->enableTimer(kLogFlushInterval);
   });
   flush_timer_->enableTimer(kLogFlushInterval);
   // Filters' per-worker setup runs first thing on the worker's own thread.
   for (const auto& init : snapshot_->worker_initializers)
     dispatcher_.post([this, init] { init(*this); });
-  for (const ListenerRuntime& l : snapshot_->listeners) {
-    const auto& inits = l.hcm ? l.hcm->worker_initializers : l.tcp->worker_initializers;
-    for (const auto& init : inits)
-      dispatcher_.post([this, init] { init(*this); });
-  }
+  dispatcher_.post([this] { runListenerInitializers(); });
   thread_ = std::thread([this] {
     dispatcher_.run();
     // Leaving the loop: close what is left and write out buffered access log lines.
@@ -47,6 +46,27 @@ void Worker::start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds)
     remaining.clear();
     flush_timer_.reset();
     accesslog::flushThreadBuffers();
+  });
+}
+
+void Worker::runListenerInitializers() {
+  // Filters' per-worker setup (a Wasm plugin's root context, so its ticks start without
+  // traffic).
+  for (const ListenerRuntime& l : snapshot_->listeners) {
+    const auto& inits = l.hcm ? l.hcm->worker_initializers : l.tcp->worker_initializers;
+    for (const auto& init : inits)
+      init(*this);
+  }
+}
+
+void Worker::updateSnapshot(SnapshotConstSharedPtr snapshot, std::chrono::milliseconds idle_grace) {
+  dispatcher_.post([this, snapshot = std::move(snapshot), idle_grace]() mutable {
+    if (draining_)
+      return; // shutting down: the old configuration sees it through
+    snapshot_ = std::move(snapshot);
+    runListenerInitializers();
+    for (auto& [k, c] : connections_)
+      c->onListenerUpdated(idle_grace); // never closes synchronously
   });
 }
 

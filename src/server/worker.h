@@ -27,6 +27,10 @@ public:
   void start(SnapshotConstSharedPtr snapshot, std::vector<int> listen_fds);
   // Thread-safe: stop accepting, ask connections to finish their request and close.
   void drain();
+  // Thread-safe (config reload): new connections use `snapshot` (same listeners, in the same
+  // order); open ones finish on the configuration they started with (see
+  // ActiveConnection::onListenerUpdated), idle ones within `idle_grace`.
+  void updateSnapshot(SnapshotConstSharedPtr snapshot, std::chrono::milliseconds idle_grace);
   // Thread-safe: stop the loop (after drain or for immediate shutdown) and join.
   void stop();
   size_t connectionCount() const { return connection_count_.load(); }
@@ -41,6 +45,7 @@ public:
 
 private:
   void onAccept(size_t listener_index, int fd);
+  void runListenerInitializers();
 
   size_t index_;
   event::Dispatcher dispatcher_;

@@ -144,6 +144,13 @@ bool FailureTracker::reloadAllowed(std::chrono::steady_clock::time_point now) co
   return !looping_ && now >= next_reload_;
 }
 
+Plugin::~Plugin() {
+  // A config reload is how an operator clears a crash loop: the replaced plugin stops counting
+  // once its last stream is gone; the new one starts with a clean failure history.
+  if (failures && counters && failures->crashLooping())
+    counters->crash_loop.dec();
+}
+
 bool FailureTracker::crashLooping() const {
   std::lock_guard lock(mu_);
   return looping_;
@@ -168,7 +175,7 @@ void reportVmFailure(const Plugin& plugin, WorkerVm& vm, std::string_view where,
   }
   WG_ERROR("wasm plugin '{}' failed in {} ({}): {}", plugin.log_name, where, kind, reason);
   if (plugin.failures->record(std::chrono::steady_clock::now())) {
-    st.crash_loop.set(1);
+    st.crash_loop.inc(); // back down when this configuration of the plugin is gone (~Plugin)
     if (plugin.config.failure_policy == FailurePolicy::FailReload)
       WG_ERROR("wasm plugin '{}' failed {} times within {} ms: not reloading it any more "
                "(requests through it fail closed until the configuration changes)",
@@ -552,6 +559,26 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
     l.plugins.push_back(plugin);
   }
   return PluginSharedPtr(std::move(plugin));
+}
+
+void releaseRetiredThreadLocalPlugins() {
+  auto& plugins = t_state.plugins;
+  for (auto it = plugins.begin(); it != plugins.end();) {
+    ThreadLocalPlugin& tlp = *it->second;
+    // use_count 1: only this map holds it, no stream or callout is running on it.
+    if (!tlp.plugin().retired.load(std::memory_order_acquire) || it->second.use_count() != 1) {
+      ++it;
+      continue;
+    }
+    if (tlp.healthy()) {
+      const uint32_t id = tlp.root().contextId();
+      (void)tlp.instance().onDone(id);
+      (void)tlp.instance().onDelete(id);
+    }
+    WG_DEBUG("wasm plugin '{}': configuration replaced, instance released on this thread",
+             tlp.plugin().log_name);
+    it = plugins.erase(it);
+  }
 }
 
 void releaseThreadLocalPlugins() {

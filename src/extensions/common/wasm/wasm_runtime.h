@@ -39,7 +39,8 @@ struct PluginStats {
   stats::Counter& callback_timeouts; // ... of which the watchdog terminated a callback
   stats::Counter& memory_limit_hits; // ... of which the VM had grown to its memory limit
   stats::Counter& restarts;          // FAIL_RELOAD replaced a failed VM
-  stats::Gauge& crash_loop;          // 1 once the crash-loop limit stopped the reloads
+  stats::Gauge& crash_loop;          // configurations of the plugin whose reloads the
+                                     // crash-loop limit stopped (1 for a crash-looping plugin)
   stats::Counter& capability_denied; // hostcalls refused by capability_restriction_config or
                                      // the callout allowlist
 };
@@ -72,6 +73,7 @@ private:
 };
 
 struct Plugin {
+  ~Plugin();
   PluginConfig config;
   std::shared_ptr<const abi::PluginInfo> info;
   std::shared_ptr<::wasmgate::wasm::CompiledModule> module;
@@ -81,8 +83,27 @@ struct Plugin {
   std::unique_ptr<stats::Store> own_stats; // when no store was given
   std::unique_ptr<PluginStats> counters;
   std::unique_ptr<FailureTracker> failures;
+  // Set when the configuration that loaded the plugin is gone (see PluginHandle).
+  mutable std::atomic<bool> retired{false};
 };
 using PluginSharedPtr = std::shared_ptr<const Plugin>;
+
+// How a configuration (a filter chain, a service) holds the plugin it loaded. When the last
+// holder goes, i.e. a config reload replaced it and the last connection using it closed, the
+// plugin is retired: each worker drops its instance (root context, and the VM unless another
+// plugin shares it) at its next releaseRetiredThreadLocalPlugins().
+class PluginHandle {
+public:
+  explicit PluginHandle(PluginSharedPtr plugin) : plugin_(std::move(plugin)) {}
+  ~PluginHandle() { plugin_->retired.store(true, std::memory_order_release); }
+  PluginHandle(const PluginHandle&) = delete;
+  PluginHandle& operator=(const PluginHandle&) = delete;
+  const PluginSharedPtr& plugin() const { return plugin_; }
+
+private:
+  PluginSharedPtr plugin_;
+};
+using PluginHandleSharedPtr = std::shared_ptr<const PluginHandle>;
 
 // Compiles (once per distinct code) and validates the plugin by starting it on the calling
 // thread: a module that fails to load, or whose proxy_on_vm_start/proxy_on_configure returns
@@ -143,6 +164,11 @@ private:
 // until they end.
 Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(const PluginSharedPtr& plugin,
                                                                       const WorkerServices& services);
+
+// Drops the calling thread's instances of retired plugins that no stream uses any more: the
+// root context gets proxy_on_done and proxy_on_delete (when its VM is healthy), then goes with
+// its timers and callouts. Workers call it from their housekeeping timer.
+void releaseRetiredThreadLocalPlugins();
 
 // Drops the calling thread's plugins and VMs. Worker threads do it by exiting; the main thread
 // (singleton bootstrap services) calls it at shutdown while its event loop still exists.

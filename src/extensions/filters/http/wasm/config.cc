@@ -41,18 +41,22 @@ public:
     auto plugin = wasm::loadPlugin(*pc, &ctx.stats);
     if (!plugin.ok())
       return plugin.status();
-    wasm::PluginSharedPtr p = *plugin;
+    // The filter chain holds the plugin: when a reload replaces the chain and its last
+    // connection closes, the workers release their instances of it.
+    auto handle = std::make_shared<const wasm::PluginHandle>(*plugin);
     // Start the plugin on every worker as it starts (Envoy creates root contexts eagerly, so
     // proxy_on_tick runs before any traffic). Failures are reported again per stream below.
     if (ctx.worker_initializers != nullptr) {
-      ctx.worker_initializers->push_back([p](http::WorkerContext& worker) {
+      ctx.worker_initializers->push_back([handle](http::WorkerContext& worker) {
+        const wasm::PluginSharedPtr& p = handle->plugin();
         auto tlp = wasm::getOrCreateThreadLocalPlugin(
             p, {&worker.dispatcher(), &worker.clusterManager()});
         if (!tlp.ok())
           WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
       });
     }
-    return http::FilterFactoryCb([p](http::FilterChainFactoryCallbacks& cb) {
+    return http::FilterFactoryCb([handle](http::FilterChainFactoryCallbacks& cb) {
+      const wasm::PluginSharedPtr& p = handle->plugin();
       auto tlp = wasm::getOrCreateThreadLocalPlugin(p, {&cb.dispatcher(), &cb.clusterManager()});
       if (!tlp.ok()) {
         WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());

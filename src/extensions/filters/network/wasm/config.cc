@@ -38,15 +38,19 @@ public:
     auto plugin = wasm::loadPlugin(*pc, &ctx.stats);
     if (!plugin.ok())
       return plugin.status();
-    wasm::PluginSharedPtr p = *plugin;
+    // The filter chain holds the plugin: when a reload replaces the chain and its last
+    // connection closes, the workers release their instances of it.
+    auto handle = std::make_shared<const wasm::PluginHandle>(*plugin);
     if (ctx.worker_initializers != nullptr) {
-      ctx.worker_initializers->push_back([p](network::WorkerContext& worker) {
+      ctx.worker_initializers->push_back([handle](network::WorkerContext& worker) {
+        const wasm::PluginSharedPtr& p = handle->plugin();
         auto tlp = wasm::getOrCreateThreadLocalPlugin(p, {&worker.dispatcher(), &worker.clusterManager()});
         if (!tlp.ok())
           WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
       });
     }
-    return tcp::NetworkFilterFactoryCb([p](tcp::NetworkFilterChainCallbacks& cb) {
+    return tcp::NetworkFilterFactoryCb([handle](tcp::NetworkFilterChainCallbacks& cb) {
+      const wasm::PluginSharedPtr& p = handle->plugin();
       auto tlp = wasm::getOrCreateThreadLocalPlugin(p, {&cb.dispatcher(), &cb.clusterManager()});
       if (!tlp.ok()) {
         WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
