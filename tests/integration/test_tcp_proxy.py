@@ -7,7 +7,8 @@
     idle one; Envoy's tcp.<stat_prefix>.* and the cluster's upstream_cx_* stats count it all;
   * the tcp_rewrite example plugin (examples/plugins/tcp_rewrite) in front of tcp_proxy rewrites
     what the upstream sends, counts bytes in its own metrics and logs the close, on V8 and on the
-    null runtime.
+    null runtime;
+  * a config reload leaves open sessions on the plugin configuration they started with.
 """
 
 import os
@@ -193,6 +194,34 @@ class TcpProxyTest(WasmgateTestCase):
         st = self.stats(p)
         self.assertEqual(st["wasmcustom.tcp_rewrite_downstream_bytes_total"], 24)
         self.assertEqual(st["wasmcustom.tcp_rewrite_upstream_bytes_total"], 24)
+
+    def test_reload_keeps_open_sessions_on_their_chain(self):
+        """A config reload: an open TCP session keeps relaying through the plugin it started
+        with; new connections get the new plugin configuration; the old plugin is released when
+        its last session ends."""
+        import json
+        p = self.start(wasm="v8")
+        old = socket.create_connection(("127.0.0.1", self.port))
+        old.settimeout(5)
+        old.sendall(b"hello")
+        self.assertEqual(old.recv(100), b"HOWDY")
+        with open(p.config_path) as f:
+            text = f.read()
+        with open(p.config_path, "w") as f:
+            f.write(text.replace('"to": "HOWDY"', '"to": "HEYA!"'))
+        self.assertEqual(p.admin_post("/reload").status, 200)
+        new = socket.create_connection(("127.0.0.1", self.port))
+        new.settimeout(5)
+        new.sendall(b"hello")
+        self.assertEqual(new.recv(100), b"HEYA!")
+        old.sendall(b"hello")
+        self.assertEqual(old.recv(100), b"HOWDY")
+        self.assertEqual(len(json.loads(p.admin_get("/wasm").body)), 2)
+        old.close()
+        self.assertTrue(wait_until(lambda: len(json.loads(p.admin_get("/wasm").body)) == 1, timeout=5))
+        new.sendall(b"hello")
+        self.assertEqual(new.recv(100), b"HEYA!")
+        new.close()
 
     def test_pause_resume_and_close(self):
         tmp = tempfile.mkdtemp(prefix="wg-tcp-")
