@@ -4,7 +4,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <iostream>
 #include <sstream>
 
@@ -203,8 +205,26 @@ Status Server::reloadConfig() {
     snap->main_thread_finalizers = snapshot_->main_thread_finalizers;
     snapshot_ = std::move(snap);
     yaml_text_ = std::move(*text);
+    // The reload is done when every worker took the new snapshot: then a client that saw it
+    // succeed (POST /reload) gets the new chains on its next connection. Bounded, because a
+    // worker may be inside a plugin callback (itself bounded by the watchdog).
+    struct Pending {
+      std::mutex mu;
+      std::condition_variable cv;
+      size_t left;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->left = workers_.size();
     for (auto& w : workers_)
-      w->updateSnapshot(snapshot_, options_.drain_time);
+      w->updateSnapshot(snapshot_, options_.drain_time, [pending] {
+        std::lock_guard lock(pending->mu);
+        if (--pending->left == 0)
+          pending->cv.notify_all();
+      });
+    std::unique_lock lock(pending->mu);
+    if (!pending->cv.wait_for(lock, std::chrono::seconds(5), [&] { return pending->left == 0; }))
+      WG_WARN("configuration reload: {} worker(s) still busy after 5 s; they switch when free",
+              pending->left);
     return okStatus();
   }();
   if (result.ok()) {

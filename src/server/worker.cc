@@ -59,14 +59,16 @@ void Worker::runListenerInitializers() {
   }
 }
 
-void Worker::updateSnapshot(SnapshotConstSharedPtr snapshot, std::chrono::milliseconds idle_grace) {
-  dispatcher_.post([this, snapshot = std::move(snapshot), idle_grace]() mutable {
-    if (draining_)
-      return; // shutting down: the old configuration sees it through
-    snapshot_ = std::move(snapshot);
-    runListenerInitializers();
-    for (auto& [k, c] : connections_)
-      c->onListenerUpdated(idle_grace); // never closes synchronously
+void Worker::updateSnapshot(SnapshotConstSharedPtr snapshot, std::chrono::milliseconds idle_grace,
+                            std::function<void()> applied) {
+  dispatcher_.post([this, snapshot = std::move(snapshot), idle_grace, applied = std::move(applied)]() mutable {
+    if (!draining_) { // when shutting down, the old configuration sees it through
+      snapshot_ = std::move(snapshot);
+      runListenerInitializers();
+      for (auto& [k, c] : connections_)
+        c->onListenerUpdated(idle_grace); // never closes synchronously
+    }
+    applied();
   });
 }
 

@@ -30,7 +30,9 @@ public:
   // Thread-safe (config reload): new connections use `snapshot` (same listeners, in the same
   // order); open ones finish on the configuration they started with (see
   // ActiveConnection::onListenerUpdated), idle ones within `idle_grace`.
-  void updateSnapshot(SnapshotConstSharedPtr snapshot, std::chrono::milliseconds idle_grace);
+  // `applied` runs on the worker's thread once new connections use the new snapshot.
+  void updateSnapshot(SnapshotConstSharedPtr snapshot, std::chrono::milliseconds idle_grace,
+                      std::function<void()> applied);
   // Thread-safe: stop the loop (after drain or for immediate shutdown) and join.
   void stop();
   size_t connectionCount() const { return connection_count_.load(); }
