@@ -2,7 +2,7 @@
 keeps one request budget in proxy_get/set_shared_data with CAS. With two workers and many client
 connections (spread over both workers), exactly max_requests requests pass per window and the
 rest get 429 with retry-after, on V8 and on the null runtime; a plugin with another vm_id has its
-own budget.
+own budget; the next window starts over.
 """
 
 import os
@@ -38,7 +38,7 @@ LISTENER = """
                   code: {local: $code}
                 configuration:
                   "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: '{"max_requests": $max, "window_seconds": 3600}'
+                  value: '{"max_requests": $max, "window_seconds": $window}'
           - name: envoy.filters.http.router
 """
 
@@ -80,8 +80,8 @@ class SharedDataTest(WasmgateTestCase):
 
     def check_budget(self, native):
         port, other = free_port(), free_port()
-        self.start(native, [dict(name="limited", port=port, vm_id="rl", max=10),
-                            dict(name="other", port=other, vm_id="rl_other", max=3)])
+        self.start(native, [dict(name="limited", port=port, vm_id="rl", max=10, window=3600),
+                            dict(name="other", port=other, vm_id="rl_other", max=3, window=3600)])
         responses = self.burst(port, 30)
         codes = sorted(r.status for r in responses)
         self.assertEqual(codes.count(200), 10, codes)
@@ -98,6 +98,19 @@ class SharedDataTest(WasmgateTestCase):
 
     def test_budget_shared_by_workers_null_runtime(self):
         self.check_budget(native=True)
+
+    def test_next_window_starts_over(self):
+        """One key per budget holds the window with the count: a new window resets it."""
+        import time
+        port = free_port()
+        self.start(True, [dict(name="limited", port=port, vm_id="rl", max=2, window=1)])
+        # Start at the beginning of a second so that the three requests share a window.
+        time.sleep(1 - time.time() % 1 + 0.05)
+        codes = [http_request(port, "GET", "/echo").status for _ in range(3)]
+        self.assertEqual(codes, [200, 200, 429])
+        time.sleep(1 - time.time() % 1 + 0.05)
+        codes = [http_request(port, "GET", "/echo").status for _ in range(3)]
+        self.assertEqual(codes, [200, 200, 429])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@
 //   {"max_requests": 100, "window_seconds": 1}
 //   "key_header": "x-api-key"   optional: one budget per value of this request header
 // A request over the budget gets 429 with `retry-after` (seconds left in the window) and never
-// reaches the upstream. Counters live under "rate_limit/<key>/<window number>".
+// reaches the upstream.
+//
+// One shared-data key per budget, "rate_limit/<key>", holding "<window number> <count>": every
+// update is a compare-and-swap on an existing key. Proxy-Wasm has no atomic "create if absent"
+// (a set with CAS 0 overwrites), so the key without key_header is created in onConfigure, which
+// runs first in the proxy's config-time validation, before any worker takes traffic.
 // NOLINT(namespace-envoy)
 #include <string>
 #include <string_view>
@@ -68,6 +73,11 @@ bool RateLimitRootContext::onConfigure(size_t configuration_size) {
   max_requests_ = static_cast<uint64_t>(max.asNumber());
   window_seconds_ = window.isNull() ? 1 : static_cast<uint64_t>(window.asNumber());
   key_header_ = config->get("key_header").asString("");
+  // The shared budget's key exists before the first request (see the top of the file). An
+  // existing one (another VM with this vm_id, or a reload) is kept.
+  WasmDataPtr existing;
+  if (getSharedData("rate_limit/", &existing) == WasmResult::NotFound)
+    setSharedData("rate_limit/", "0 0", 0);
   LOG_INFO("rate_limit: " + std::to_string(max_requests_) + " requests per " +
            std::to_string(window_seconds_) + " s" +
            (key_header_.empty() ? std::string() : " per " + key_header_));
@@ -95,23 +105,27 @@ FilterHeadersStatus RateLimitContext::onRequestHeaders(uint32_t, bool) {
   std::string key = "rate_limit/";
   if (!root_->key_header_.empty())
     key += getRequestHeader(root_->key_header_)->toString();
-  key += "/" + std::to_string(window);
 
-  // Read, increment, write back with the token read: another worker that got in between makes
-  // the write fail with CasMismatch, and we retry with its value.
+  // Read "<window> <count>" and its CAS token, write the next value with that token: another
+  // worker that got in between makes the write fail with CasMismatch, and we retry with its
+  // value. A counter of an earlier window starts over.
   for (int attempt = 0; attempt < 32; ++attempt) {
     WasmDataPtr value;
     uint32_t cas = 0;
     uint64_t count = 0;
-    if (getSharedData(key, &value, &cas) == WasmResult::Ok)
-      count = parseCount(value->view());
+    if (getSharedData(key, &value, &cas) == WasmResult::Ok) {
+      const std::string_view v = value->view();
+      const size_t space = v.find(' ');
+      if (space != std::string_view::npos && parseCount(v.substr(0, space)) == window)
+        count = parseCount(v.substr(space + 1));
+    }
     if (count >= root_->max_requests_) {
       const uint64_t retry = (window + 1) * root_->window_seconds_ - now_s;
       sendLocalResponse(429, "rate_limited", "rate limit exceeded\n",
                         {{"retry-after", std::to_string(retry)}});
       return FilterHeadersStatus::StopIteration;
     }
-    WasmResult r = setSharedData(key, std::to_string(count + 1), cas);
+    WasmResult r = setSharedData(key, std::to_string(window) + " " + std::to_string(count + 1), cas);
     if (r == WasmResult::Ok)
       return FilterHeadersStatus::Continue;
     if (r != WasmResult::CasMismatch) {
