@@ -7,6 +7,7 @@ listener or stream.
     producer VM feeds: every request is consumed once;
   * a singleton service calls out to a cluster from its tick, on the main thread
     (data/service_callout.wat), and gets the answer;
+  * a config reload leaves services running (the consumer keeps draining the new producer);
   * an unknown bootstrap extension is a startup error naming what the build has.
 """
 
@@ -137,6 +138,31 @@ class BootstrapServiceTest(WasmgateTestCase):
                     return int(line.split(": ")[1])
             return 0
         wait_until(lambda: consumed() == 10)
+
+    def test_service_keeps_running_across_a_reload(self):
+        """A config reload rebuilds the HTTP chain (a new producer plugin) but leaves bootstrap
+        services alone: the same consumer keeps draining the queue, nothing is consumed twice
+        or lost, and the replaced producer is released."""
+        import json
+        if not os.path.exists(self.queue_pair):
+            self.fail(f"{self.queue_pair} is missing: run scripts/build-plugins.sh")
+        services = self.service(True, "consumer", self.queue_pair, root_id="consumer",
+                                vm_id="queue_consumer", configuration='{"queue": "requests"}')
+        producer = textwrap.indent(fill(PRODUCER, wasm=self.queue_pair), " " * 10)  # fill dedents
+        p = self.start_proxy(self.config(services, producer), concurrency=2)
+
+        def consumed():
+            return p.stats().get("wasmcustom.queue_consumed_total", 0)
+        for i in range(5):
+            self.assertEqual(http_request(self.port, "GET", "/echo/%d" % i).status, 200)
+        self.assertTrue(wait_until(lambda: consumed() == 5))
+        self.assertEqual(p.admin_post("/reload").status, 200)
+        for i in range(5, 10):
+            self.assertEqual(http_request(self.port, "GET", "/echo/%d" % i).status, 200)
+        self.assertTrue(wait_until(lambda: consumed() == 10), consumed())
+        time.sleep(0.3)
+        self.assertEqual(consumed(), 10)
+        self.assertTrue(wait_until(lambda: len(json.loads(p.admin_get("/wasm").body)) == 2, timeout=5))
 
     def test_singleton_service_calls_out(self):
         p = self.start_proxy(self.config(self.service(True, "caller", self.service_callout)),

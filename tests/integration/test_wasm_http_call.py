@@ -9,6 +9,7 @@ cluster (nginx's /auth/check: 200 for "Bearer good", else 403).
   * a cluster name the proxy does not have is BadArgument: the plugin answers 503;
   * a client that goes away while its callout is in flight cancels it: the slow authorization
     server sees its peer close;
+  * a request waiting on its callout during a config reload completes on its plugin;
   * (data/callout_args.wat) a call without :path and one to an unknown cluster are BadArgument,
     and two calls in flight for one stream both answer before the stream resumes.
 """
@@ -130,6 +131,24 @@ class HttpCallTest(WasmgateTestCase):
         r = http_request(self.port, "GET", "/echo", headers={"authorization": "Bearer good"})
         self.assertEqual(r.status, 503, r)
         self.assertLess(time.monotonic() - started, 2.5)
+
+    def test_request_waiting_on_a_callout_survives_a_reload(self):
+        """A stream paused in a callout keeps its plugin across a config reload: the callout
+        answer arrives and the request goes on; the old plugin goes afterwards."""
+        import json
+        import threading
+        slow = self.start_upstream()
+        p = self.start(auth_port=slow.port, auth_path="/slow?ms=800", timeout_ms=5000)
+        result = {}
+        t = threading.Thread(target=lambda: result.setdefault(
+            "r", http_request(self.port, "GET", "/echo", headers={"authorization": "Bearer good"})))
+        t.start()
+        self.assertTrue(slow.wait_for(lambda u: u.requests_to("/slow"), timeout=5))
+        self.assertEqual(p.admin_post("/reload").status, 200)
+        t.join(timeout=10)
+        self.assertEqual(result["r"].status, 200, result["r"])
+        self.assertEqual(len(self.backend.non_health_requests()), 1)
+        self.assertTrue(wait_until(lambda: len(json.loads(p.admin_get("/wasm").body)) == 1, timeout=5))
 
     def test_unknown_cluster_is_bad_argument(self):
         p = self.start(auth_cluster="no_such_cluster")
