@@ -561,6 +561,34 @@ Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* sta
   return PluginSharedPtr(std::move(plugin));
 }
 
+Status ThreadLocalPlugin::createContext(abi::HostContext& context, uint32_t id) {
+  abi::WasmInstance& vm = instance();
+  if (!healthy())
+    return Status::error("the plugin's VM has failed: " + vm.failureReason());
+  WG_RETURN_IF_ERROR(vm.registerContext(context, plugin_->info));
+  return vm.onContextCreate(id, root_->contextId());
+}
+
+Result<PluginHandleSharedPtr> loadPluginForFilterChain(
+    const YAML::Node& typed_config, const std::string& path, stats::Store& stats,
+    std::vector<std::function<void(network::WorkerContext&)>>* worker_initializers) {
+  auto config = parseWasmFilterConfig(typed_config, path);
+  if (!config.ok())
+    return config.status();
+  auto plugin = loadPlugin(*config, &stats);
+  if (!plugin.ok())
+    return plugin.status();
+  auto handle = std::make_shared<const PluginHandle>(*plugin);
+  if (worker_initializers != nullptr)
+    worker_initializers->push_back([handle](network::WorkerContext& worker) {
+      const PluginSharedPtr& p = handle->plugin();
+      auto tlp = getOrCreateThreadLocalPlugin(p, {&worker.dispatcher(), &worker.clusterManager()});
+      if (!tlp.ok()) // reported again, with the failure policy applied, per stream
+        WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
+    });
+  return PluginHandleSharedPtr(std::move(handle));
+}
+
 void releaseRetiredThreadLocalPlugins() {
   auto& plugins = t_state.plugins;
   for (auto it = plugins.begin(); it != plugins.end();) {

@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "event/dispatcher.h"
+#include "network/active_connection.h"
 #include "extensions/common/wasm/foreign.h"
 #include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
@@ -110,6 +111,14 @@ using PluginHandleSharedPtr = std::shared_ptr<const PluginHandle>;
 // false or traps, is an error naming the plugin and the reason.
 Result<PluginSharedPtr> loadPlugin(const PluginConfig& config, stats::Store* stats = nullptr);
 
+// What the HTTP and network Wasm filter factories share: parse Envoy's PluginConfig at `path`,
+// load and validate the plugin, and (when `worker_initializers` is given, i.e. serving) start it
+// on each worker as the worker starts: Envoy creates root contexts eagerly, so proxy_on_tick
+// runs before any traffic. The filter chain keeps the returned handle.
+Result<PluginHandleSharedPtr> loadPluginForFilterChain(
+    const YAML::Node& typed_config, const std::string& path, stats::Store& stats,
+    std::vector<std::function<void(network::WorkerContext&)>>* worker_initializers);
+
 // The admin page /wasm: every plugin still configured (one entry per filter/service config,
 // so a plugin used twice shows twice), as a JSON array: identity, runtime, failure policy,
 // sandbox limits, state ("ok", "reload_backoff", "crash_loop") and the wasm.<plugin>.* counters.
@@ -149,6 +158,10 @@ public:
   const Plugin& plugin() const { return *plugin_; }
   // False once the VM trapped: streams then follow the failure policy.
   bool healthy() const { return !vm_->instance->failed(); }
+  // A stream (HTTP) or connection (TCP) context `id` in the VM, under this plugin's root:
+  // registered with the host and announced with proxy_on_context_create. An error when the VM
+  // has failed or the guest call fails.
+  Status createContext(abi::HostContext& context, uint32_t id);
 
 private:
   friend Result<std::shared_ptr<ThreadLocalPlugin>> getOrCreateThreadLocalPlugin(

@@ -32,23 +32,13 @@ public:
 
   Result<tcp::NetworkFilterFactoryCb> createFilterFactory(const config::NetworkFilterConfig& cfg,
                                                           FactoryContext& ctx) override {
-    auto pc = wasm::parseWasmFilterConfig(cfg.typed_config, cfg.typed_config_path);
-    if (!pc.ok())
-      return pc.status();
-    auto plugin = wasm::loadPlugin(*pc, &ctx.stats);
-    if (!plugin.ok())
-      return plugin.status();
     // The filter chain holds the plugin: when a reload replaces the chain and its last
     // connection closes, the workers release their instances of it.
-    auto handle = std::make_shared<const wasm::PluginHandle>(*plugin);
-    if (ctx.worker_initializers != nullptr) {
-      ctx.worker_initializers->push_back([handle](network::WorkerContext& worker) {
-        const wasm::PluginSharedPtr& p = handle->plugin();
-        auto tlp = wasm::getOrCreateThreadLocalPlugin(p, {&worker.dispatcher(), &worker.clusterManager()});
-        if (!tlp.ok())
-          WG_ERROR("wasm plugin '{}': cannot start on this worker: {}", p->log_name, tlp.error());
-      });
-    }
+    auto loaded = wasm::loadPluginForFilterChain(cfg.typed_config, cfg.typed_config_path, ctx.stats,
+                                                 ctx.worker_initializers);
+    if (!loaded.ok())
+      return loaded.status();
+    wasm::PluginHandleSharedPtr handle = *loaded;
     return tcp::NetworkFilterFactoryCb([handle](tcp::NetworkFilterChainCallbacks& cb) {
       const wasm::PluginSharedPtr& p = handle->plugin();
       auto tlp = wasm::getOrCreateThreadLocalPlugin(p, {&cb.dispatcher(), &cb.clusterManager()});

@@ -21,12 +21,7 @@ bool WasmNetworkFilter::ensureCreated() {
     return true;
   if (failed_ || skip_)
     return false;
-  auto& instance = plugin_.instance();
-  Status s = plugin_.healthy() ? instance.registerContext(*this, plugin_.plugin().info)
-                               : Status::error("the plugin's VM has failed: " + instance.failureReason());
-  if (s.ok())
-    s = instance.onContextCreate(id_, plugin_.root().contextId());
-  if (!s.ok()) {
+  if (Status s = plugin_.createContext(*this, id_); !s.ok()) {
     fail("proxy_on_context_create", s.message());
     return false;
   }
