@@ -11,7 +11,9 @@
 // start-up via `_initialize` or else `_start` with restricted hostcalls, root context creation ->
 // proxy_on_vm_start -> proxy_on_configure, PLUGIN_CONFIGURATION readable only during on_configure,
 // (0,0) pair for empty results, header maps readable/writable only in their phase, lower-cased keys,
-// local replies deferred until the callback returns, `proc_exit` logs and returns (cpp-host).
+// local replies deferred until the callback returns, `proc_exit` logs and returns (cpp-host),
+// root-context callbacks (callout response, tick) that reach a stream only after
+// proxy_set_effective_context, proxy_continue_stream acting once the callback has returned.
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +29,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 class Trap extends Error {}
+const ROOT = 1, STREAM = 2; // context ids
 
 function runCase(c) {
   const bytes = readFileSync(join(buildDir, c.wasm));
@@ -51,6 +54,9 @@ function runCase(c) {
   const callouts = [];
   let calloutHeaders = [];
   let continued = false;
+  // Timer: the period set by the root context (0 = off), and the context hostcalls act on: the
+  // one called, unless proxy_set_effective_context picked another (reset on every callback).
+  let tickPeriod = 0, effective = 0;
   const metrics = new Map(), nextMetric = [4, 5, 6];
   const shared = new Map();
   let nextCas = 1;
@@ -94,7 +100,8 @@ function runCase(c) {
   }
 
   function headerMap(type, write) {
-    if (type === 0 && (phase === "request_headers" || phase === "callout")) return reqHeaders;
+    if (type === 0 && (phase === "request_headers" || ((phase === "callout" || phase === "tick") && effective === STREAM)))
+      return reqHeaders;
     if (type === 6 && phase === "callout") return calloutHeaders;
     if (type === 2 && phase === "response_headers") return respHeaders;
     return null;
@@ -136,7 +143,17 @@ function runCase(c) {
       const slice = start > buf.length ? new Uint8Array(0) : buf.subarray(start, Math.min(buf.length, start + max));
       return returnBytes(slice, pp, sp);
     },
-    proxy_set_effective_context(id) { restricted("proxy_set_effective_context"); return contexts.has(id >>> 0) ? OK : BAD_ARGUMENT; },
+    proxy_set_effective_context(id) {
+      restricted("proxy_set_effective_context");
+      if (!contexts.has(id >>> 0)) return BAD_ARGUMENT;
+      effective = id >>> 0;
+      return OK;
+    },
+    proxy_set_tick_period_milliseconds(ms) {
+      restricted("proxy_set_tick_period_milliseconds");
+      tickPeriod = ms >>> 0;
+      return OK;
+    },
     proxy_get_header_map_value(type, kp, kl, pp, sp) {
       restricted("proxy_get_header_map_value");
       if (type > 7) return BAD_ARGUMENT;
@@ -168,7 +185,8 @@ function runCase(c) {
     },
     proxy_continue_stream(type) {
       restricted("proxy_continue_stream");
-      if (type === 0) continued = true;
+      // Envoy: a root context has no stream to continue (OK, no effect); a stream resumes after the callback.
+      if (type === 0 && effective === STREAM) continued = true;
       return type > 3 ? BAD_ARGUMENT : OK;
     },
     proxy_define_metric(type, np, nl, idPtr) {
@@ -251,8 +269,7 @@ function runCase(c) {
   if (!r.ok) return { load: "start_fails", detail: `start-up: ${r.e.message}`, log };
 
   // Root context.
-  const ROOT = 1, STREAM = 2;
-  phase = "root"; contexts.add(ROOT);
+  phase = "root"; contexts.add(ROOT); effective = ROOT;
   r = guarded(() => call("proxy_on_context_create", ROOT, 0));
   if (!r.ok) return { load: "start_fails", detail: `proxy_on_context_create(root): ${r.e.message}`, log };
   r = guarded(() => call("proxy_on_vm_start", ROOT, vmConfig.length));
@@ -271,7 +288,7 @@ function runCase(c) {
     ["user-agent", "wasmgate-mock-host"], ...Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])];
   r = guarded(() => call("proxy_on_context_create", STREAM, ROOT));
   if (!r.ok) return { load: "ok", error: `proxy_on_context_create(stream): ${r.e.message}`, log };
-  phase = "request_headers";
+  phase = "request_headers"; effective = STREAM;
   r = guarded(() => call("proxy_on_request_headers", STREAM, reqHeaders.length, 1));
   phase = "other";
   if (!r.ok) return { load: "ok", error: `proxy_on_request_headers trapped: ${r.e.message}`, log };
@@ -280,10 +297,18 @@ function runCase(c) {
   // cluster, delivered to the root context; the SDK makes the stream effective again.
   for (const call of callouts) {
     calloutHeaders = [[":status", "200"], ["content-type", "application/json"]];
-    phase = "callout";
+    phase = "callout"; effective = ROOT;
     r = guarded(() => call_("proxy_on_http_call_response", ROOT, call.token, calloutHeaders.length, 0, 0));
     phase = "other";
     if (!r.ok) return { load: "ok", error: `proxy_on_http_call_response trapped: ${r.e.message}`, log };
+  }
+  // A held request with the timer on: the next tick reaches the root context, which may make the
+  // stream effective, edit its request headers and continue it (as the proxy's timer would).
+  if (reqStatus === 1 && !continued && tickPeriod > 0 && !localReply) {
+    phase = "tick"; effective = ROOT;
+    r = guarded(() => call("proxy_on_tick", ROOT));
+    phase = "other";
+    if (!r.ok) return { load: "ok", error: `proxy_on_tick trapped: ${r.e.message}`, log };
   }
   if (continued) reqStatus = 0;
 
@@ -302,7 +327,7 @@ function runCase(c) {
     response = { status: 200, body };
   }
   // Envoy runs a local reply through the encoder filters too, so the plugin sees response headers either way.
-  phase = "response_headers";
+  phase = "response_headers"; effective = STREAM;
   r = guarded(() => call("proxy_on_response_headers", STREAM, respHeaders.length, 0));
   phase = "other";
   if (!r.ok) return { load: "ok", error: `proxy_on_response_headers trapped: ${r.e.message}`, log };

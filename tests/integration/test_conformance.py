@@ -2,7 +2,8 @@
 (@solo-io/proxy-runtime with assemblyscript 0.14, @gcoredev/proxy-wasm-sdk-as with assemblyscript
 0.28; scripts/build-conformance.sh) run unchanged through the real binary. Every case of
 tests/conformance/expected.json: add a header, send a local response, read the configuration,
-and configurations the plugin rejects.
+call out to a cluster (metrics, shared data), hold a request until a timer tick releases it
+(set_effective_context + continue from proxy_on_tick), and configurations the plugin rejects.
 """
 
 import json
