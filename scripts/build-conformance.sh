@@ -30,7 +30,7 @@ out="${out_arg:-$conf/build}"
 mkdir -p "$out"
 
 sdks=(solo gcore)
-plugins=(add_header local_response config_echo callout tick_gate)
+plugins=(add_header local_response config_echo callout tick_gate queue_relay)
 
 die() { echo "build-conformance: $*" >&2; exit 1; }
 for tool in node npm wasm-objdump sha256sum; do

@@ -12,8 +12,10 @@
 // proxy_on_vm_start -> proxy_on_configure, PLUGIN_CONFIGURATION readable only during on_configure,
 // (0,0) pair for empty results, header maps readable/writable only in their phase, lower-cased keys,
 // local replies deferred until the callback returns, `proc_exit` logs and returns (cpp-host),
-// root-context callbacks (callout response, tick) that reach a stream only after
-// proxy_set_effective_context, proxy_continue_stream acting once the callback has returned.
+// root-context callbacks (callout response, tick, queue ready) that reach a stream only after
+// proxy_set_effective_context, proxy_continue_stream acting once the callback has returned, shared
+// queues keyed by (vm_id, name) whose proxy_on_queue_ready(root, token) is delivered after the
+// enqueuing callback has returned (never re-entrantly), as Envoy posts it to the registrant's thread.
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +26,7 @@ const verbose = args.includes("-v");
 const buildDir = resolve(args.find((a) => !a.startsWith("-")) ?? join(here, "build"));
 const spec = JSON.parse(readFileSync(join(here, "expected.json"), "utf8"));
 
-const OK = 0, NOT_FOUND = 1, BAD_ARGUMENT = 2, INVALID_MEMORY_ACCESS = 6;
+const OK = 0, NOT_FOUND = 1, BAD_ARGUMENT = 2, INVALID_MEMORY_ACCESS = 6, EMPTY = 7;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -60,6 +62,9 @@ function runCase(c) {
   const metrics = new Map(), nextMetric = [4, 5, 6];
   const shared = new Map();
   let nextCas = 1;
+  // Shared queues: "<vm_id>\0<name>" -> token, token -> items; tokens enqueued to since the last
+  // delivery (one proxy_on_queue_ready per enqueue, to the registrant: the only root, ROOT).
+  const queueTokens = new Map(), queues = new Map(), queueReady = [];
 
   const mem = () => new Uint8Array(inst.exports.memory.buffer);
   const view = () => new DataView(inst.exports.memory.buffer);
@@ -100,7 +105,7 @@ function runCase(c) {
   }
 
   function headerMap(type, write) {
-    if (type === 0 && (phase === "request_headers" || ((phase === "callout" || phase === "tick") && effective === STREAM)))
+    if (type === 0 && (phase === "request_headers" || (["callout", "tick", "queue_ready"].includes(phase) && effective === STREAM)))
       return reqHeaders;
     if (type === 6 && phase === "callout") return calloutHeaders;
     if (type === 2 && phase === "response_headers") return respHeaders;
@@ -232,6 +237,38 @@ function runCase(c) {
       shared.set(key, { value: readBytes(vp, vl), cas: nextCas++ });
       return OK;
     },
+    proxy_register_shared_queue(np, nl, tokenPtr) {
+      restricted("proxy_register_shared_queue");
+      if (!inBounds(np, nl) || !inBounds(tokenPtr, 4)) return INVALID_MEMORY_ACCESS;
+      const key = `${props.plugin_vm_id}\0${readStr(np, nl)}`; // the caller's own vm_id
+      if (!queueTokens.has(key)) { const t = queueTokens.size + 1; queueTokens.set(key, t); queues.set(t, []); }
+      view().setUint32(tokenPtr, queueTokens.get(key), true);
+      return OK;
+    },
+    proxy_resolve_shared_queue(vp, vl, np, nl, tokenPtr) {
+      restricted("proxy_resolve_shared_queue");
+      if (!inBounds(vp, vl) || !inBounds(np, nl) || !inBounds(tokenPtr, 4)) return INVALID_MEMORY_ACCESS;
+      const token = queueTokens.get(`${readStr(vp, vl)}\0${readStr(np, nl)}`);
+      if (token === undefined) return NOT_FOUND;
+      view().setUint32(tokenPtr, token, true);
+      return OK;
+    },
+    proxy_enqueue_shared_queue(token, vp, vl) {
+      restricted("proxy_enqueue_shared_queue");
+      const q = queues.get(token >>> 0);
+      if (!q) return NOT_FOUND;
+      if (!inBounds(vp, vl)) return INVALID_MEMORY_ACCESS;
+      q.push(readBytes(vp, vl));
+      queueReady.push(token >>> 0);
+      return OK;
+    },
+    proxy_dequeue_shared_queue(token, pp, sp) {
+      restricted("proxy_dequeue_shared_queue");
+      const q = queues.get(token >>> 0);
+      if (!q) return NOT_FOUND;
+      if (q.length === 0) return EMPTY;
+      return returnBytes(q.shift(), pp, sp);
+    },
     proxy_send_local_response(status, dp, dl, bp, bl, hp, hl, grpc) {
       restricted("proxy_send_local_response");
       if (!inBounds(dp, dl) || !inBounds(bp, bl) || !inBounds(hp, hl)) return INVALID_MEMORY_ACCESS;
@@ -260,6 +297,19 @@ function runCase(c) {
     return f(...a);
   };
   const guarded = (fn) => { try { return { ok: true, v: fn() }; } catch (e) { return { ok: false, e }; } };
+  // Queue notifications, delivered once the guest callback that enqueued has returned. Returns an
+  // error message if one trapped.
+  const deliverQueueReady = () => {
+    for (let n = 0; queueReady.length > 0; n++) {
+      if (n === 100) return "proxy_on_queue_ready: more than 100 notifications in a row";
+      const token = queueReady.shift();
+      phase = "queue_ready"; effective = ROOT;
+      const q = guarded(() => call("proxy_on_queue_ready", ROOT, token));
+      phase = "other";
+      if (!q.ok) return `proxy_on_queue_ready trapped: ${q.e.message}`;
+    }
+    return null;
+  };
 
   // Instantiate (runs a wasm start section), then _initialize or _start.
   let r = guarded(() => { inst = new WebAssembly.Instance(mod, importObj); });
@@ -279,6 +329,8 @@ function runCase(c) {
   phase = "other";
   if (!r.ok) return { load: "configure_fails", detail: `proxy_on_configure trapped: ${r.e.message}`, log };
   if (r.v === 0) return { load: "configure_fails", detail: "proxy_on_configure returned 0", log };
+  let qerr = deliverQueueReady();
+  if (qerr) return { load: "ok", error: qerr, log };
   if (!c.request) return { load: "ok", log };
 
   // One HTTP stream.
@@ -293,6 +345,8 @@ function runCase(c) {
   phase = "other";
   if (!r.ok) return { load: "ok", error: `proxy_on_request_headers trapped: ${r.e.message}`, log };
   let reqStatus = r.v;
+  qerr = deliverQueueReady();
+  if (qerr) return { load: "ok", error: qerr, log };
   // Answer the callouts the way the proxy does, after the callback returned: 200 from the
   // cluster, delivered to the root context; the SDK makes the stream effective again.
   for (const call of callouts) {

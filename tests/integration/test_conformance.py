@@ -3,7 +3,9 @@
 0.28; scripts/build-conformance.sh) run unchanged through the real binary. Every case of
 tests/conformance/expected.json: add a header, send a local response, read the configuration,
 call out to a cluster (metrics, shared data), hold a request until a timer tick releases it
-(set_effective_context + continue from proxy_on_tick), and configurations the plugin rejects.
+(set_effective_context + continue from proxy_on_tick), relay a request through a shared queue
+(register/resolve/enqueue, then dequeue + set_effective_context + continue from
+proxy_on_queue_ready), and configurations the plugin rejects.
 """
 
 import json

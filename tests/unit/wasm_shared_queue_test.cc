@@ -68,6 +68,30 @@ TEST(SharedQueues, DetachedReceiverGetsNothingAndIsReplaced) {
   EXPECT_EQ(second, 1);
 }
 
+TEST(SharedQueues, LatestRegistrantReceivesAsInCppHost) {
+  SharedQueues q;
+  event::Dispatcher d("test"), d2("test2");
+  int first = 0, second = 0;
+  auto r1 = std::make_shared<QueueReceiver>(&d, [&](uint32_t) { ++first; });
+  auto r2 = std::make_shared<QueueReceiver>(&d2, [&](uint32_t) { ++second; });
+  uint32_t token = 0, again = 0, validation = 0;
+  ASSERT_EQ(q.registerQueue("vm", "q", r1, token), R::Ok);
+  ASSERT_EQ(q.enqueue(token, "1"), R::Ok);
+  ASSERT_EQ(q.registerQueue("vm", "q", r2, again), R::Ok); // r1 is alive: r2 takes over anyway
+  ASSERT_EQ(q.enqueue(token, "2"), R::Ok);
+  // A registration without an event loop (config-time validation) does not steal it.
+  ASSERT_EQ(q.registerQueue("vm", "q", nullptr, validation), R::Ok);
+  EXPECT_EQ(validation, token);
+  ASSERT_EQ(q.enqueue(token, "3"), R::Ok);
+  drain(d);
+  drain(d2);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 2);
+  std::string item;
+  ASSERT_EQ(q.dequeue(token, item), R::Ok); // the items stayed in the one queue
+  EXPECT_EQ(item, "1");
+}
+
 TEST(SharedQueues, LimitsRefuseCleanly) {
   SharedQueues q;
   q.setLimits({/*max_item_bytes=*/3, /*max_items=*/2});

@@ -47,8 +47,11 @@ SharedQueues::WasmResult SharedQueues::registerQueue(std::string_view vm_id, std
   if (it != tokens_.end()) {
     token = it->second;
     Queue& q = queues_[token];
-    if (!q.receiver || !q.receiver->alive())
-      q.receiver = std::move(receiver); // the first registrant is gone: take over
+    // As cpp-host: the latest registrant receives the notifications (a new worker's root, a
+    // reloaded plugin). A registration without a receiver (the config-time validation run) only
+    // fills in for one that is gone.
+    if (receiver || !q.receiver || !q.receiver->alive())
+      q.receiver = std::move(receiver);
     return WasmResult::Ok;
   }
   token = next_token_++;

@@ -2,9 +2,10 @@
 
 // Proxy-Wasm shared queues (proxy_register/resolve/enqueue/dequeue_shared_queue), process-wide,
 // as proxy-wasm-cpp-host's SharedQueue:
-//   - a queue is named by (vm_id, name); registering it again returns the same token, and the
-//     first live registrant keeps receiving proxy_on_queue_ready (wasmgate lets a new registrant
-//     take over when the first one is gone, e.g. after a VM reload);
+//   - a queue is named by (vm_id, name); registering it again returns the same token and the
+//     items already queued, and the latest registrant receives proxy_on_queue_ready from then on
+//     (a registration with no event loop, the config-time validation run, does not take over a
+//     live one);
 //   - tokens are unique in the process; resolve finds a queue by (vm_id, name) from any VM;
 //   - enqueue appends and tells the registrant on its own thread (its worker's event loop);
 //     dequeue pops the oldest item, Empty when there is none, NotFound for an unknown token.
