@@ -167,14 +167,38 @@ def wait_accepting(port: int, proc: subprocess.Popen, timeout: float, what: str,
     raise RuntimeError(f"{what} not accepting on 127.0.0.1:{port} within {timeout}s:\n{tail(log_path)}")
 
 
-def http_get(port: int, path: str, timeout: float = 2.0):
+def http_request(port: int, method: str, path: str, timeout: float = 2.0):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        c.request("GET", path)
+        c.request(method, path)
         r = c.getresponse()
         return r.status, r.read()
     finally:
         c.close()
+
+
+def http_get(port: int, path: str, timeout: float = 2.0):
+    return http_request(port, "GET", path, timeout)
+
+
+def cpu_pinning() -> tuple:
+    """(cpus for wrk + upstream, cpus for the proxy), or (None, None) when not pinning: needs
+    taskset and >= 2 CPUs, and BENCH_NO_PIN unset (BENCH_CPU_LOAD / BENCH_CPU_PROXY choose)."""
+    if TASKSET is None or (os.cpu_count() or 1) < 2 or os.environ.get("BENCH_NO_PIN") == "1":
+        return None, None
+    return os.environ.get("BENCH_CPU_LOAD", "0"), os.environ.get("BENCH_CPU_PROXY", "1")
+
+
+def start_upstream(tmp: str, port: int, cpus: Optional[str]) -> subprocess.Popen:
+    """The benchmark's upstream (upstream.conf: nginx, fixed 200) on `port`, files under tmp/upstream."""
+    up_dir = os.path.join(tmp, "upstream")
+    os.makedirs(os.path.join(up_dir, "logs"), exist_ok=True)
+    up_conf = os.path.join(up_dir, "nginx.conf")
+    with open(up_conf, "w") as f:
+        f.write(render("upstream.conf", USER=user_line(), TMP=up_dir, PORT=port))
+    up = spawn(nginx_cmd(up_dir, up_conf), cpus, os.path.join(up_dir, "out.log"))
+    wait_accepting(port, up, 5, "upstream nginx", os.path.join(up_dir, "error.log"))
+    return up
 
 
 def tail(path: str, n: int = 4000) -> str:
@@ -452,11 +476,8 @@ def main() -> int:
             log(f"error: {tool} not found")
             return 1
 
-    ncpu = os.cpu_count() or 1
-    pin = TASKSET is not None and ncpu >= 2 and os.environ.get("BENCH_NO_PIN") != "1"
-    cpu_load = os.environ.get("BENCH_CPU_LOAD", "0") if pin else None
-    cpu_proxy = os.environ.get("BENCH_CPU_PROXY", "1") if pin else None
-    if not pin:
+    cpu_load, cpu_proxy = cpu_pinning()
+    if cpu_load is None:
         log("note: not pinning CPUs (need taskset and >= 2 CPUs, and BENCH_NO_PIN unset)")
 
     tmp = tempfile.mkdtemp(prefix="wg-bench-")
@@ -465,15 +486,8 @@ def main() -> int:
                   wasmgate_bin=os.path.abspath(wasmgate_bin),
                   wasmgate_log_level=os.environ.get("BENCH_WASMGATE_LOG_LEVEL", "warning"))
 
-    # The shared upstream.
-    up_dir = os.path.join(tmp, "upstream")
-    os.makedirs(os.path.join(up_dir, "logs"), exist_ok=True)
-    up_conf = os.path.join(up_dir, "nginx.conf")
     try:
-        with open(up_conf, "w") as f:
-            f.write(render("upstream.conf", USER=user_line(), TMP=up_dir, PORT=ctx.upstream_port))
-        up = spawn(nginx_cmd(up_dir, up_conf), cpu_load, os.path.join(up_dir, "out.log"))
-        wait_accepting(ctx.upstream_port, up, 5, "upstream nginx", os.path.join(up_dir, "error.log"))
+        start_upstream(tmp, ctx.upstream_port, cpu_load)  # shared by every target
         expected_status, expected_body = http_get(ctx.upstream_port, path)
 
         for t in targets:
@@ -564,7 +578,7 @@ def main() -> int:
 
     doc = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "host": {"machine": platform.machine(), "cpus": ncpu, "kernel": platform.release(),
+        "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "kernel": platform.release(),
                  "cpu_model": cpu_model()},
         "params": {"duration_s": duration, "rounds": rounds, "connections": connections, "threads": threads,
                    "warmup_s": warmup, "path": path, "pinning": {"load": cpu_load, "proxy": cpu_proxy}},

@@ -23,7 +23,6 @@ Exit status: 0 ok; 1 setup error; 3 errors under reload, a failed reload, or a l
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import platform
@@ -36,16 +35,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (the rig's process, template and wrk helpers)
-
-
-def post(port: int, path: str) -> tuple:
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("POST", path)
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
 
 
 def rss_kib(pid: int) -> int:
@@ -69,19 +58,11 @@ def main() -> int:
     if not (os.access(wasmgate_bin, os.X_OK) and os.path.exists(plugin) and os.access(bench.WRK, os.X_OK)):
         bench.log("error: needs the wasmgate binary (WASMGATE_BIN), build/plugins/add_header.wasm and wrk")
         return 1
-    pin = bench.TASKSET is not None and (os.cpu_count() or 1) >= 2 and not os.environ.get("BENCH_NO_PIN")
-    cpu_load = os.environ.get("BENCH_CPU_LOAD", "0") if pin else None
-    cpu_proxy = os.environ.get("BENCH_CPU_PROXY", "1") if pin else None
+    cpu_load, cpu_proxy = bench.cpu_pinning()
 
     tmp = tempfile.mkdtemp(prefix="wg-cfgreload-")
     upstream = bench.free_port()
-    up_dir = os.path.join(tmp, "upstream")
-    os.makedirs(os.path.join(up_dir, "logs"))
-    up_conf = os.path.join(up_dir, "nginx.conf")
-    with open(up_conf, "w") as f:
-        f.write(bench.render("upstream.conf", USER=bench.user_line(), TMP=up_dir, PORT=upstream))
-    up = bench.spawn(bench.nginx_cmd(up_dir, up_conf), cpu_load, os.path.join(up_dir, "out.log"))
-    bench.wait_accepting(upstream, up, 5, "upstream nginx", os.path.join(up_dir, "error.log"))
+    up = bench.start_upstream(tmp, upstream, cpu_load)
 
     port, admin = bench.free_port(), bench.free_port()
     cfg = os.path.join(tmp, "wasmgate.yaml")
@@ -107,7 +88,7 @@ def main() -> int:
         serial[0] += 1
         write_config(f"v{serial[0]}")
         t0 = time.perf_counter()
-        status, body = post(admin, "/reload")
+        status, body = bench.http_request(admin, "POST", "/reload", timeout=10)
         reload_ms.append((time.perf_counter() - t0) * 1e3)
         if status != 200:
             failed_reloads.append(body.decode(errors="replace").strip())

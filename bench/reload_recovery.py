@@ -128,13 +128,7 @@ def main() -> int:
     subprocess.run([wat2wasm, "--debug-names", CHAOS_WAT, "-o", module], check=True)
 
     upstream = bench.free_port()
-    up_dir = os.path.join(tmp, "upstream")
-    os.makedirs(os.path.join(up_dir, "logs"))
-    up_conf = os.path.join(up_dir, "nginx.conf")
-    with open(up_conf, "w") as f:
-        f.write(bench.render("upstream.conf", USER=bench.user_line(), TMP=up_dir, PORT=upstream))
-    up = bench.spawn(bench.nginx_cmd(up_dir, up_conf), None, os.path.join(up_dir, "out.log"))
-    bench.wait_accepting(upstream, up, 5, "upstream nginx", os.path.join(up_dir, "error.log"))
+    up = bench.start_upstream(tmp, upstream, None)
 
     port, admin = bench.free_port(), bench.free_port()
     cfg = os.path.join(tmp, "wasmgate.yaml")

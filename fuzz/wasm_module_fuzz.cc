@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.vm_log = [](uint32_t, std::string_view) {};
   config.before_startup = [](WasmInstance& instance) {
     instance.keepUntilDestroyed(
-        CallWatchdog::global().watch(instance, kCallLimit, kCallLimit, [] {}));
+        CallWatchdog::global().watch(instance, kCallLimit, kCallLimit));
   };
   auto created = WasmInstance::create(*module, std::move(config));
   if (!created.ok()) {

@@ -31,7 +31,7 @@ public:
       return;
     }
 #endif
-    ::operator delete(p, size);
+    ::operator delete(p); // unsized: clang does not declare the sized form by default
   }
 
 private:
@@ -42,7 +42,7 @@ private:
     ~Cache() {
       closed = true;
       while (count > 0)
-        ::operator delete(blocks[--count], sizeof(T));
+        ::operator delete(blocks[--count]);
     }
   };
   static Cache& cache() {

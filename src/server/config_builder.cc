@@ -109,20 +109,14 @@ Result<tcp::TcpProxyConfigConstSharedPtr> buildTcpProxy(const std::vector<config
   return tcp::TcpProxyConfigConstSharedPtr(std::move(out));
 }
 
-} // namespace
-
-Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap, stats::Store& store,
-                                             upstream::ClusterManager* cm, BuildOptions options) {
-  const bool validate_only = options.validate_only;
-  auto snap = std::make_shared<Snapshot>();
-  snap->bootstrap = bootstrap;
-  if (options.process_wide)
-    for (const auto& tag : bootstrap.stats_tags)
-      if (Status s = store.addTagExtractor(tag.tag_name, tag.regex); !s.ok())
-        return Status::error(tag.path + ": " + s.message());
+// What the first build sets up for the whole process: stats tag extractors and bootstrap
+// extensions (services with their own threads and loops). A reload does not build them again.
+Status buildProcessWide(const config::Bootstrap& bootstrap, stats::Store& store, bool validate_only,
+                        Snapshot& snap) {
+  for (const auto& tag : bootstrap.stats_tags)
+    if (Status s = store.addTagExtractor(tag.tag_name, tag.regex); !s.ok())
+      return Status::error(tag.path + ": " + s.message());
   for (const auto& e : bootstrap.bootstrap_extensions) {
-    if (!options.process_wide)
-      break;
     extensions::BootstrapExtensionFactory* factory = extensions::findBootstrapExtensionFactory(e.name);
     if (factory == nullptr) {
       std::string known;
@@ -138,10 +132,22 @@ Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap,
                      [&](const std::string& t) { return messageName(t) == messageName(e.type_url); }))
       return Status::error(e.path + ".typed_config: type '" + e.type_url + "' does not match '" +
                            e.name + "' (expected " + types[0] + ")");
-    extensions::BootstrapContext ctx{store, validate_only, &snap->main_thread_initializers,
-                                     &snap->worker_initializers, &snap->main_thread_finalizers};
+    extensions::BootstrapContext ctx{store, validate_only, &snap.main_thread_initializers,
+                                     &snap.worker_initializers, &snap.main_thread_finalizers};
     WG_RETURN_IF_ERROR(factory->create(e, ctx));
   }
+  return okStatus();
+}
+
+} // namespace
+
+Result<SnapshotConstSharedPtr> buildSnapshot(const config::Bootstrap& bootstrap, stats::Store& store,
+                                             upstream::ClusterManager* cm, BuildOptions options) {
+  const bool validate_only = options.validate_only;
+  auto snap = std::make_shared<Snapshot>();
+  snap->bootstrap = bootstrap;
+  if (options.process_wide)
+    WG_RETURN_IF_ERROR(buildProcessWide(bootstrap, store, validate_only, *snap));
   for (size_t li = 0; li < bootstrap.listeners.size(); ++li) {
     const auto& l = bootstrap.listeners[li];
     std::string lpath = "static_resources.listeners[" + std::to_string(li) + "]";

@@ -6,8 +6,8 @@
 
 #include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +23,6 @@
 #include "server/config_builder.h"
 
 namespace wasmgate::server {
-
 
 Server::Server(Options options) : options_(std::move(options)) {}
 
@@ -176,57 +175,7 @@ int Server::run() {
 }
 
 Status Server::reloadConfig() {
-  Status result = [this]() -> Status {
-    if (options_.config_path.empty())
-      return Status::error("the configuration was given inline (--config-yaml): start with "
-                           "-c <file> to reload it");
-    if (draining_)
-      return Status::error("the server is draining");
-    auto text = config::detail::readFileContents(options_.config_path, "config");
-    if (!text.ok())
-      return text.status();
-    auto cfg = config::loadBootstrapFromString(*text, options_.config_path);
-    if (!cfg.ok())
-      return cfg.status();
-    // A file that loads is valid YAML/JSON, so these parse.
-    WG_RETURN_IF_ERROR(config::checkReloadable(yaml_text_, *text));
-    auto built = buildSnapshot(*cfg, store_, cluster_manager_.get(), {.process_wide = false});
-    if (!built.ok())
-      return built.status();
-    // Same listeners in the same order (checked above): keep what the first build resolved
-    // and what open connections reference (listener stats), and the services.
-    auto snap = std::const_pointer_cast<Snapshot>(*built);
-    for (size_t i = 0; i < snap->listeners.size(); ++i) {
-      snap->listeners[i].address = snapshot_->listeners[i].address;
-      snap->listeners[i].stats = snapshot_->listeners[i].stats;
-    }
-    snap->main_thread_initializers = snapshot_->main_thread_initializers;
-    snap->worker_initializers = snapshot_->worker_initializers;
-    snap->main_thread_finalizers = snapshot_->main_thread_finalizers;
-    snapshot_ = std::move(snap);
-    yaml_text_ = std::move(*text);
-    // The reload is done when every worker took the new snapshot: then a client that saw it
-    // succeed (POST /reload) gets the new chains on its next connection. Bounded, because a
-    // worker may be inside a plugin callback (itself bounded by the watchdog).
-    struct Pending {
-      std::mutex mu;
-      std::condition_variable cv;
-      size_t left;
-    };
-    auto pending = std::make_shared<Pending>();
-    pending->left = workers_.size();
-    for (auto& w : workers_)
-      w->updateSnapshot(snapshot_, options_.drain_time, [pending] {
-        std::lock_guard lock(pending->mu);
-        if (--pending->left == 0)
-          pending->cv.notify_all();
-      });
-    std::unique_lock lock(pending->mu);
-    if (!pending->cv.wait_for(lock, std::chrono::seconds(5), [&] { return pending->left == 0; }))
-      WG_WARN("configuration reload: {} worker(s) still busy after 5 s; they switch when free",
-              pending->left);
-    return okStatus();
-  }();
+  Status result = applyConfigFile();
   if (result.ok()) {
     reload_success_->inc();
     WG_INFO("configuration reloaded from '{}': new connections use the new filter chains",
@@ -237,6 +186,57 @@ Status Server::reloadConfig() {
              result.message());
   }
   return result;
+}
+
+Status Server::applyConfigFile() {
+  if (options_.config_path.empty())
+    return Status::error("the configuration was given inline (--config-yaml): start with "
+                         "-c <file> to reload it");
+  if (draining_)
+    return Status::error("the server is draining");
+  auto text = config::detail::readFileContents(options_.config_path, "config");
+  if (!text.ok())
+    return text.status();
+  auto cfg = config::loadBootstrapFromString(*text, options_.config_path);
+  if (!cfg.ok())
+    return cfg.status();
+  WG_RETURN_IF_ERROR(config::checkReloadable(yaml_text_, *text));
+  auto built = buildSnapshot(*cfg, store_, cluster_manager_.get(), {.process_wide = false});
+  if (!built.ok())
+    return built.status();
+  // Same listeners in the same order (checked above): keep what the first build resolved
+  // and what open connections reference (listener stats), and the services.
+  auto snap = std::const_pointer_cast<Snapshot>(*built);
+  for (size_t i = 0; i < snap->listeners.size(); ++i) {
+    snap->listeners[i].address = snapshot_->listeners[i].address;
+    snap->listeners[i].stats = snapshot_->listeners[i].stats;
+  }
+  snap->main_thread_initializers = snapshot_->main_thread_initializers;
+  snap->worker_initializers = snapshot_->worker_initializers;
+  snap->main_thread_finalizers = snapshot_->main_thread_finalizers;
+  snapshot_ = std::move(snap);
+  yaml_text_ = std::move(*text);
+  // The reload is done when every worker took the new snapshot: then a client that saw it
+  // succeed (POST /reload) gets the new chains on its next connection. Bounded, because a
+  // worker may be inside a plugin callback (itself bounded by the watchdog).
+  struct Pending {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = workers_.size();
+  for (auto& w : workers_)
+    w->updateSnapshot(snapshot_, options_.drain_time, [pending] {
+      std::lock_guard lock(pending->mu);
+      if (--pending->left == 0)
+        pending->cv.notify_all();
+    });
+  std::unique_lock lock(pending->mu);
+  if (!pending->cv.wait_for(lock, std::chrono::seconds(5), [&] { return pending->left == 0; }))
+    WG_WARN("configuration reload: {} worker(s) still busy after 5 s; they switch when free",
+            pending->left);
+  return okStatus();
 }
 
 void Server::startDrain() {

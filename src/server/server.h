@@ -44,6 +44,8 @@ private:
   // connection manager and tcp_proxy settings). Anything else that changed refuses the whole
   // reload with an error naming the field; the running configuration stays.
   Status reloadConfig();
+  // The reload itself, without its log line and counters.
+  Status applyConfigFile();
   void installAdminHandlers();
   void startDrain();
   void checkDrained();

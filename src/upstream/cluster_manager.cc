@@ -305,8 +305,9 @@ void ClusterManager::refreshDns(const std::string& name) {
       auto next = std::make_shared<HostVector>();
       bool changed = result.size() != e.hosts->size();
       for (const auto& [addr, hostname, weight] : result) {
+        const std::string& text = addr.text; // (C++20 lambdas cannot capture a structured binding in clang 14)
         auto it = std::find_if(e.hosts->begin(), e.hosts->end(),
-                               [&](const HostSharedPtr& h) { return h->address.text == addr.text; });
+                               [&](const HostSharedPtr& h) { return h->address.text == text; });
         if (it != e.hosts->end()) {
           next->push_back(*it);
         } else {

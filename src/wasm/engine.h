@@ -277,6 +277,8 @@ public:
 
   // True after a trap, a host trap or terminate(); every later call returns an error.
   virtual bool failed() const = 0;
+  // True once terminate() was called: the failure is a callback over its time limit.
+  virtual bool terminated() const = 0;
   virtual std::string failureReason() const = 0;
   // Thread-safe (the watchdog's call). Stops guest code running in this VM, if any, as soon as
   // possible: that call returns "terminated (callback took too long)"; other VMs on the same

@@ -1,12 +1,11 @@
 #include "extensions/common/wasm/plugin_config.h"
 
-#include "http/header_map.h"
-
 #include <cstdlib>
 
 #include "config/loader_internal.h"
 #include "config/object_reader.h"
 #include "config/yaml_json.h"
+#include "http/header_map.h"
 
 namespace wasmgate::extensions::wasm {
 

@@ -75,7 +75,7 @@ std::function<void(abi::WasmInstance&)> watchdogHook(const Plugin& plugin) {
     return nullptr;
   return [limit](abi::WasmInstance& instance) {
     std::shared_ptr<CallWatchdog::Registration> watch =
-        CallWatchdog::global().watch(instance, limit, kStartupCallbackFloor, nullptr);
+        CallWatchdog::global().watch(instance, limit, kStartupCallbackFloor);
     instance.keepUntilDestroyed(std::move(watch));
   };
 }
@@ -144,16 +144,16 @@ bool FailureTracker::reloadAllowed(std::chrono::steady_clock::time_point now) co
   return !looping_ && now >= next_reload_;
 }
 
+bool FailureTracker::crashLooping() const {
+  std::lock_guard lock(mu_);
+  return looping_;
+}
+
 Plugin::~Plugin() {
   // A config reload is how an operator clears a crash loop: the replaced plugin stops counting
   // once its last stream is gone; the new one starts with a clean failure history.
   if (failures && counters && failures->crashLooping())
     counters->crash_loop.dec();
-}
-
-bool FailureTracker::crashLooping() const {
-  std::lock_guard lock(mu_);
-  return looping_;
 }
 
 void reportVmFailure(const Plugin& plugin, WorkerVm& vm, std::string_view where,
@@ -165,7 +165,7 @@ void reportVmFailure(const Plugin& plugin, WorkerVm& vm, std::string_view where,
   st.crashes.inc();
   std::string_view kind = "trap";
   const uint64_t limit = plugin.config.limits.memory_limit_bytes;
-  if (reason.find("terminated") != std::string::npos) {
+  if (vm.instance->vm().terminated()) {
     st.callback_timeouts.inc();
     kind = "callback took too long";
   } else if (limit != 0 && plugin.config.vm.runtime != kRuntimeNull &&
@@ -230,7 +230,7 @@ abi::MapRef RootContext::headerMap(abi::MapType type) {
 // ---- HTTP callouts ------------------------------------------------------------------------
 
 abi::WasmResult RootContext::registerSharedQueue(std::string_view name, uint32_t& token) {
-  if (services_.dispatcher == nullptr || instance_ == nullptr) {
+  if (services_.dispatcher == nullptr || instance() == nullptr) {
     // The config-time validation instance: no thread to deliver to, and registering would pin
     // the queue to nobody. The token it gets is not a queue.
     token = 0;
@@ -256,9 +256,9 @@ abi::WasmResult RootContext::dequeueSharedQueue(uint32_t token, std::string& val
 }
 
 void RootContext::onQueueReady(uint32_t token) {
-  if (instance_->failed())
+  if (instance()->failed())
     return;
-  Status s = instance_->onQueueReady(id_, token);
+  Status s = instance()->onQueueReady(id_, token);
   if (!s.ok())
     reportFailure("proxy_on_queue_ready", s.message());
 }
@@ -283,7 +283,7 @@ abi::WasmResult RootContext::httpCall(std::string_view cluster,
     request.add(std::move(k), std::move(v));
   if (!request.has(":method") || !request.has(":path") || !request.has(":authority"))
     return abi::WasmResult::BadArgument;
-  if (services_.cluster_manager == nullptr || instance_ == nullptr) {
+  if (services_.cluster_manager == nullptr || instance() == nullptr) {
     // The config-time validation instance: the call is accepted and never answered (the
     // instance is discarded right after proxy_on_configure).
     token = next_callout_token_++;
@@ -314,7 +314,7 @@ abi::WasmResult RootContext::httpCall(std::string_view cluster,
   Callout& ref = *callout;
   ref.root = this;
   ref.token = token;
-  const uint32_t effective = instance_->effectiveContextId();
+  const uint32_t effective = instance()->effectiveContextId();
   ref.origin = effective == id_ ? 0 : effective;
   callouts_[token] = std::move(callout);
   std::optional<std::chrono::milliseconds> timeout;
@@ -331,13 +331,13 @@ void RootContext::Callout::onAsyncSuccess(upstream::AsyncResponse&& r) {
   response = std::move(r);
   RootContext* self = root;
   const uint32_t t = token;
-  self->instance_->runAfterCall([self, t] { self->deliverCallout(t); });
+  self->instance()->runAfterCall([self, t] { self->deliverCallout(t); });
 }
 
 void RootContext::Callout::onAsyncFailure(std::string_view) {
   RootContext* self = root;
   const uint32_t t = token;
-  self->instance_->runAfterCall([self, t] { self->deliverCallout(t); });
+  self->instance()->runAfterCall([self, t] { self->deliverCallout(t); });
 }
 
 void RootContext::deliverCallout(uint32_t token) {
@@ -349,7 +349,7 @@ void RootContext::deliverCallout(uint32_t token) {
   // We may be inside the request's own callback: free it after this event.
   Callout* c = callout.get();
   services_.dispatcher->deferredDelete(std::move(callout));
-  if (instance_->failed())
+  if (instance()->failed())
     return;
   uint32_t headers = 0, body = 0, trailers = 0;
   if (c->response) {
@@ -363,7 +363,7 @@ void RootContext::deliverCallout(uint32_t token) {
     status_code_ = uint32_t(abi::WasmResult::BrokenConnection);
     status_message_ = "reset";
   }
-  Status s = instance_->onHttpCallResponse(id_, token, headers, body, trailers);
+  Status s = instance()->onHttpCallResponse(id_, token, headers, body, trailers);
   callout_response_ = nullptr;
   if (!s.ok())
     reportFailure("proxy_on_http_call_response", s.message());
@@ -391,7 +391,7 @@ void RootContext::cancelCallouts(uint32_t context_id) {
 
 abi::WasmResult RootContext::setTickPeriod(uint32_t period_ms) {
   tick_period_ms_ = period_ms;
-  if (services_.dispatcher == nullptr || instance_ == nullptr)
+  if (services_.dispatcher == nullptr || instance() == nullptr)
     return abi::WasmResult::Ok; // the config-time validation instance never ticks
   if (period_ms == 0) {
     tick_timer_.reset();
@@ -404,12 +404,12 @@ abi::WasmResult RootContext::setTickPeriod(uint32_t period_ms) {
 }
 
 void RootContext::onTickTimer() {
-  if (instance_->failed()) {
+  if (instance()->failed()) {
     tick_timer_.reset(); // a failed VM is not called again
     return;
   }
   // The guest may change or stop the period from proxy_on_tick; re-arm with what it left.
-  Status s = instance_->onTick(id_);
+  Status s = instance()->onTick(id_);
   if (!s.ok()) {
     reportFailure("proxy_on_tick", s.message());
     tick_timer_.reset();

@@ -15,12 +15,12 @@
 
 #include "common/status.h"
 #include "event/dispatcher.h"
-#include "network/active_connection.h"
 #include "extensions/common/wasm/foreign.h"
 #include "extensions/common/wasm/metrics.h"
 #include "extensions/common/wasm/plugin_config.h"
 #include "extensions/common/wasm/shared_queue.h"
 #include "extensions/common/wasm/watchdog.h"
+#include "network/active_connection.h"
 #include "upstream/async_client.h"
 #include "wasm/abi/wasm_instance.h"
 #include "wasm/engine.h"
@@ -191,12 +191,10 @@ void releaseThreadLocalPlugins();
 // shared data, and (on a worker) the tick timer.
 class RootContext : public abi::HostContext, public ForeignFunctionTarget {
 public:
-  // `instance` and `services` are absent for the validation run at config time: nothing
-  // ticks there.
+  // `vm` and `services` are absent for the validation run at config time: nothing ticks there.
   RootContext(const Plugin& plugin, uint32_t id, VmMetrics& metrics,
               WorkerVm* vm = nullptr, WorkerServices services = {})
-      : plugin_(plugin), id_(id), metrics_(metrics), vm_(vm),
-        instance_(vm ? vm->instance.get() : nullptr), services_(services) {}
+      : plugin_(plugin), id_(id), metrics_(metrics), vm_(vm), services_(services) {}
   ~RootContext() override;
   uint32_t contextId() const override { return id_; }
   abi::HostContext& rootContext() override { return *this; }
@@ -290,6 +288,7 @@ private:
   void onTickTimer();
   void deliverCallout(uint32_t token);
   void onQueueReady(uint32_t token);
+  abi::WasmInstance* instance() const { return vm_ != nullptr ? vm_->instance.get() : nullptr; }
   void reportFailure(std::string_view where, const std::string& reason) {
     if (vm_ != nullptr)
       reportVmFailure(plugin_, *vm_, where, reason);
@@ -298,8 +297,7 @@ private:
   const Plugin& plugin_;
   uint32_t id_;
   VmMetrics& metrics_;
-  WorkerVm* vm_;
-  abi::WasmInstance* instance_;
+  WorkerVm* vm_; // null for the validation run
   WorkerServices services_;
   uint32_t tick_period_ms_ = 0;
   event::TimerPtr tick_timer_;

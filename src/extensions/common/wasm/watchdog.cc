@@ -26,14 +26,13 @@ CallWatchdog::Registration::~Registration() { watchdog_.unwatch(id_); }
 
 std::unique_ptr<CallWatchdog::Registration> CallWatchdog::watch(WasmInstance& instance,
                                                                 std::chrono::milliseconds limit,
-                                                                std::chrono::milliseconds startup_floor,
-                                                                std::function<void()> on_timeout) {
+                                                                std::chrono::milliseconds startup_floor) {
   std::lock_guard lock(mu_);
   const uint64_t id = next_id_++;
   const int64_t limit_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(limit).count();
   const int64_t startup_ns =
       std::max(limit_ns, int64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(startup_floor).count()));
-  entries_.push_back({id, &instance, limit_ns, startup_ns, std::move(on_timeout)});
+  entries_.push_back({id, &instance, limit_ns, startup_ns});
   // Scan a few times per limit (the coarse clock has a few ms of resolution anyway).
   period_ns_ = std::clamp<int64_t>(std::min(period_ns_, limit_ns / 4), 1000000, 5000000);
   if (!thread_.joinable())
@@ -54,7 +53,6 @@ void CallWatchdog::run() {
     if (stop_)
       break;
     const int64_t now = WasmInstance::coarseNowNs();
-    std::vector<std::function<void()>> timed_out;
     for (Entry& e : entries_) {
       const int64_t started = e.instance->callStartedNs();
       if (started == 0 || started == e.terminated_call)
@@ -67,13 +65,7 @@ void CallWatchdog::run() {
       // Thread-safe by contract; scoped to this VM.
       e.instance->vm().terminate();
       e.terminated_call = started;
-      if (e.on_timeout)
-        timed_out.push_back(e.on_timeout);
     }
-    lock.unlock();
-    for (auto& f : timed_out)
-      f();
-    lock.lock();
   }
 }
 

@@ -28,8 +28,7 @@ public:
   ~CallWatchdog();
 
   // Watches `instance` (which must outlive the returned registration) with `limit`; start-up
-  // callbacks get at least `startup_floor`. `on_timeout` runs on the watchdog thread after it
-  // terminated a call.
+  // callbacks get at least `startup_floor`.
   class Registration {
   public:
     ~Registration();
@@ -44,8 +43,7 @@ public:
   };
   std::unique_ptr<Registration> watch(::wasmgate::wasm::abi::WasmInstance& instance,
                                       std::chrono::milliseconds limit,
-                                      std::chrono::milliseconds startup_floor,
-                                      std::function<void()> on_timeout);
+                                      std::chrono::milliseconds startup_floor);
 
 private:
   struct Entry {
@@ -53,7 +51,6 @@ private:
     ::wasmgate::wasm::abi::WasmInstance* instance;
     int64_t limit_ns;
     int64_t startup_limit_ns;
-    std::function<void()> on_timeout;
     int64_t terminated_call = 0; // start time of the call already terminated
   };
   void unwatch(uint64_t id);

@@ -427,6 +427,7 @@ public:
   }
 
   bool failed() const override { return failed_ || terminated_.load(std::memory_order_relaxed); }
+  bool terminated() const override { return terminated_.load(std::memory_order_relaxed); }
   std::string failureReason() const override {
     if (failed_)
       return failure_;

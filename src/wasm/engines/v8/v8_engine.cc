@@ -385,6 +385,7 @@ public:
   }
 
   bool failed() const override { return failed_.load(std::memory_order_acquire); }
+  bool terminated() const override { return terminate_requested_.load(std::memory_order_acquire); }
 
   std::string failureReason() const override {
     std::lock_guard lock(reason_mu_);
@@ -396,6 +397,8 @@ public:
     markFailed(kTerminated);
     holder_->terminateIfRunning(active_);
   }
+
+  void fail(const std::string& reason) override { markFailed(reason); }
 
   // Instantiation helpers (V8Module::instantiate).
   v8::Local<v8::Function> bind(v8::Local<v8::Context> ctx, const Import& im,
@@ -435,8 +438,6 @@ private:
     }
     return slot.Get(iso);
   }
-
-  void fail(const std::string& reason) override { markFailed(reason); }
 
   void markFailed(const std::string& reason) {
     std::lock_guard lock(reason_mu_);

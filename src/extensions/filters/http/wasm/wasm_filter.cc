@@ -78,12 +78,18 @@ bool WasmFilter::ensureCreated() {
 }
 
 // The export a phase calls, for failure reports.
-static const char* phaseCallback(int phase) {
-  static const char* const kNames[] = {"proxy_on_context_create",  "proxy_on_request_headers",
-                                       "proxy_on_request_body",    "proxy_on_request_trailers",
-                                       "proxy_on_response_headers", "proxy_on_response_body",
-                                       "proxy_on_response_trailers", "proxy_on_log"};
-  return phase >= 0 && phase < int(std::size(kNames)) ? kNames[phase] : "a callback";
+const char* WasmFilter::phaseCallback(Phase phase) {
+  switch (phase) {
+  case Phase::RequestHeaders: return "proxy_on_request_headers";
+  case Phase::RequestBody: return "proxy_on_request_body";
+  case Phase::RequestTrailers: return "proxy_on_request_trailers";
+  case Phase::ResponseHeaders: return "proxy_on_response_headers";
+  case Phase::ResponseBody: return "proxy_on_response_body";
+  case Phase::ResponseTrailers: return "proxy_on_response_trailers";
+  case Phase::Log: return "proxy_on_log";
+  case Phase::None: break;
+  }
+  return "a callback";
 }
 
 void WasmFilter::failStream(std::string_view where, const std::string& why) {
@@ -105,7 +111,7 @@ bool WasmFilter::afterCall(const Result<abi::FilterCallResult>& r, uint32_t& sta
   const Phase phase = phase_;
   phase_ = Phase::None;
   if (!r.ok()) {
-    failStream(phaseCallback(int(phase)), r.error());
+    failStream(phaseCallback(phase), r.error());
     return false;
   }
   status = r->status;

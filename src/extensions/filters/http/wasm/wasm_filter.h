@@ -97,6 +97,7 @@ private:
                      ResponseTrailers, Log };
   // Creates the context in the VM on first use; false when the plugin cannot run.
   bool ensureCreated();
+  static const char* phaseCallback(Phase phase);
   // After a guest callback: failure handling and the deferred actions.
   bool afterCall(const Result<abi::FilterCallResult>& r, uint32_t& status);
   void failStream(std::string_view where, const std::string& why);
